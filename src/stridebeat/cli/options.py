@@ -1,0 +1,40 @@
+"""Click options generated from the one list of settings, so flags, preset keys and plan objects cannot drift apart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from stridebeat.settings import SETTINGS, Setting
+
+
+def _option(setting: Setting, *, hide: bool = False):
+    default_note = f" [default: {setting.default}]" if setting.default not in (None, False) else ""
+    help_text = setting.help + (default_note if setting.kind not in ("bool",) else "")
+    if setting.kind == "bool":
+        name = setting.flag[2:]
+        # default=None tells "not given" from "given as false", so a preset's value survives an absent flag.
+        return click.option(f"--{name}/--no-{name}", setting.key, default=None, help=setting.help, hidden=hide)
+    kwargs: dict[str, Any] = dict(default=None, help=help_text, metavar=setting.metavar, hidden=hide)
+    if setting.kind == "choice":
+        kwargs["type"] = click.Choice(setting.choices)
+        kwargs["metavar"] = "[" + "|".join(setting.choices) + "]"
+    return click.option(setting.flag, setting.key, **kwargs)
+
+
+def settings_options(*groups: str):
+    """Decorator adding the options of the given setting groups (plan, stride, metronome, sound)."""
+
+    def decorate(func):
+        for setting in reversed([s for s in SETTINGS if s.group in groups]):
+            func = _option(setting)(func)
+        return func
+
+    return decorate
+
+
+def given(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The settings the user actually typed (click passes None for the others)."""
+    keys = {s.key for s in SETTINGS}
+    return {k: v for k, v in kwargs.items() if k in keys and v is not None}

@@ -1,0 +1,251 @@
+"""The race plan: distance, target time, start and split strategy → a velocity profile.
+
+Sources (../shared/domain/SCIENCE.md): elite 400 m races run the first 200 m in 47.6–48.6 % of the total (P-J Vazel's
+split analyses); the second 100 m is the fastest and the fourth the slowest; velocity peaks between 50 and 100 m
+(Hanon & Gajer 2009) and fades after it; acceleration is mono-exponential (Clark & Ryan 2022). The ``race`` strategy is
+
+    v(u) = v_max · (1 − e^(−u/τ)) · (1 − φ·(u/U)²),      U = target time − reaction,
+
+a fade that grows with the square of time, so most speed is lost late, as measured. v_max comes in closed form from the
+target time; φ (the fade) is solved from the share of time spent in the first half of the race.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from stridebeat.errors import PlanError
+from stridebeat.profile import Profile, exp_moments
+from stridebeat.settings import STARTS, STRATEGIES
+
+
+# Reaction time of elite 400 m runners out of the blocks is 0.15–0.18 s (SCIENCE.md); a standing or rolling start is
+# timed from the runner's own first movement.
+REACTION_S = {"blocks": 0.15, "standing": 0.0, "rolling": 0.0}
+# τ ≈ 1 s across levels (Clark & Ryan 2022), 1.39 s for Bolt's 9.69: 1.2 s is inside the published range. A standing
+# start loses the push against the blocks, but its time constant is of the same order.
+TAU_S = {"blocks": 1.2, "standing": 1.2, "rolling": 1.2}
+
+# World records and world bests (men's: the fastest anyone has run), from World Athletics' record lists: 100 m 9.58 and
+# 200 m 19.19 (Bolt 2009), 300 m 30.81 (van Niekerk 2017, world best), 400 m 43.03 (van Niekerk 2016), 600 m 1:12.81
+# (Gray 1986, world best), 800 m 1:40.91 (Rudisha 2012), 1000 m 2:11.96 (Ngeny 1999). Between them the bound is the
+# record average speed interpolated linearly in distance.
+RECORDS_S = {100: 9.58, 200: 19.19, 300: 30.81, 400: 43.03, 600: 72.81, 800: 100.91, 1000: 131.96}
+
+DISTANCE_RANGE_M = (100.0, 1000.0)
+# Slower than this is not running: pacing a walk is not what the tool is for, and the stride model has no data there.
+MIN_AVERAGE_SPEED = 2.0
+# 400 m: the first 200 m takes ~48 % of the total (SCIENCE.md). Other distances are given a fade instead (fraction of
+# peak speed lost by the finish): sprinters lose ~5 % over 100 m and ~10 % over 200 m; 400 m world class 23 %, national
+# 14 % (Hanon & Gajer 2009); 800 m and 1000 m runners kick, so their average fade is modest.
+DEFAULT_FIRST_HALF_SHARE_400 = 0.48
+DEFAULT_FADE = ((100.0, 0.05), (200.0, 0.10), (300.0, 0.15), (400.0, 0.18), (600.0, 0.18), (1000.0, 0.15))
+FADE_RANGE = (0.0, 0.6)
+FADE_POWER = 3
+
+
+def record_time(distance_m: float) -> float:
+    """The fastest time run over ``distance_m`` (interpolated between listed distances)."""
+    d = np.array(sorted(RECORDS_S), dtype=float)
+    speed = d / np.array([RECORDS_S[int(k)] for k in d])
+    return float(distance_m / np.interp(distance_m, d, speed))
+
+
+@dataclass(frozen=True)
+class RacePlan:
+    """What the runner wants: the inputs of the plan, validated.
+
+    ``first_half_share`` (fraction of the time in the first half) and ``fade`` (fraction of peak speed lost by the
+    finish) shape the ``race`` strategy; give at most one. ``splits_s`` are per-100 m times (the last one covers the
+    remainder when the distance is not a multiple of 100) for the ``custom`` strategy.
+    """
+
+    distance_m: float = 400.0
+    target_time_s: float | None = None
+    start: str = "blocks"
+    strategy: str = "race"
+    splits_s: tuple[float, ...] | None = None
+    first_half_share: float | None = None
+    fade: float | None = None
+    allow_record: bool = False
+
+    def __post_init__(self) -> None:
+        lo, hi = DISTANCE_RANGE_M
+        if not (math.isfinite(self.distance_m) and lo <= self.distance_m <= hi):
+            raise PlanError(f"distance {self.distance_m:g} m is out of range: give {lo:g} to {hi:g} m")
+        if self.start not in STARTS:
+            raise PlanError(f"unknown start {self.start!r}: use one of {', '.join(STARTS)}")
+        if self.strategy not in STRATEGIES:
+            raise PlanError(f"unknown strategy {self.strategy!r}: use one of {', '.join(STRATEGIES)}")
+        if self.strategy == "custom":
+            self._check_splits()
+        elif self.splits_s is not None:
+            raise PlanError("--splits goes with --strategy custom")
+        if self.target_time_s is None:
+            raise PlanError("no target time: give --time (e.g. --time 51 or --time 1:05.3)")
+        if self.first_half_share is not None and self.fade is not None:
+            raise PlanError("give either the first-half share or the fade, not both")
+        if self.strategy != "race" and (self.first_half_share is not None or self.fade is not None):
+            raise PlanError("the first-half share and the fade shape --strategy race only")
+        t = self.target_time_s
+        if not (math.isfinite(t) and t > 0):
+            raise PlanError(f"time must be a positive number of seconds, got {t}")
+        record = record_time(self.distance_m)
+        if t < record and not self.allow_record:
+            raise PlanError(
+                f"{t:.2f} s for {self.distance_m:g} m is faster than the world record ({record:.2f} s): "
+                "check the time, or pass --allow-faster-than-record"
+            )
+        if self.distance_m / t < MIN_AVERAGE_SPEED:
+            raise PlanError(
+                f"{t:.1f} s for {self.distance_m:g} m is slower than {MIN_AVERAGE_SPEED:g} m/s, a walk: check the time"
+            )
+
+    def _check_splits(self) -> None:
+        splits = self.splits_s
+        n = math.ceil(self.distance_m / 100.0 - 1e-9)
+        if not splits:
+            raise PlanError("--strategy custom needs --splits, one time per 100 m (e.g. --splits 12.2,11.9,12.6,14.3)")
+        if len(splits) != n:
+            raise PlanError(f"{self.distance_m:g} m needs {n} splits (one per 100 m), got {len(splits)}")
+        if any(not (math.isfinite(s) and s > 0) for s in splits):
+            raise PlanError("every split must be a positive number of seconds")
+        total = sum(splits)
+        if self.target_time_s is not None and abs(total - self.target_time_s) > 0.05:
+            raise PlanError(
+                f"the splits add up to {total:.2f} s but --time is {self.target_time_s:.2f} s: "
+                "make them agree within 0.05 s, or leave out --time"
+            )
+
+    @classmethod
+    def custom(cls, splits_s, *, distance_m: float = 400.0, target_time_s: float | None = None, **kw) -> "RacePlan":
+        """A plan from per-100 m splits; they define the total unless ``target_time_s`` is given (within 0.05 s)."""
+        splits = tuple(float(s) for s in splits_s)
+        probe = cls.__new__(cls)
+        object.__setattr__(probe, "distance_m", distance_m)
+        object.__setattr__(probe, "splits_s", splits)
+        object.__setattr__(probe, "target_time_s", target_time_s)
+        cls._check_splits(probe)
+        # The splits are the plan: a --time that agrees within 0.05 s is a rounding of their sum, not a correction.
+        return cls(distance_m=distance_m, target_time_s=sum(splits), strategy="custom", splits_s=splits, **kw)
+
+    @property
+    def reaction_s(self) -> float:
+        return REACTION_S[self.start]
+
+    @property
+    def split_marks_m(self) -> tuple[float, ...]:
+        """Distances of the split marks: every 100 m, and the finish."""
+        marks = [float(m) for m in range(100, int(self.distance_m) + 1, 100) if m < self.distance_m - 1e-9]
+        return (*marks, float(self.distance_m))
+
+
+def _fade_profile(plan: RacePlan, fade: float) -> Profile:
+    react, tau = plan.reaction_s, TAU_S[plan.start]
+    a = 0.0 if plan.start == "rolling" else 1.0
+    u_end = plan.target_time_s - react
+    shape = [1.0, 0.0, 0.0, 0.0]
+    shape[FADE_POWER] = -fade / u_end**FADE_POWER
+    unit = Profile(react, tau, a, (0.0,), (tuple(shape),))
+    # Position is linear in v_max, so the profile at v_max = 1 tells the v_max that reaches the line on time exactly.
+    vmax = plan.distance_m / float(unit.position(plan.target_time_s))
+    return Profile(react, tau, a, (0.0,), (tuple(vmax * c for c in shape),))
+
+
+def _first_half_share(plan: RacePlan, fade: float) -> float:
+    prof = _fade_profile(plan, fade)
+    t_half = float(prof.time_at(plan.distance_m / 2.0, t_max=plan.target_time_s * 1.2))
+    return t_half / plan.target_time_s
+
+
+def fade_for_share(plan: RacePlan, share: float) -> float:
+    """The fade φ that puts ``share`` of the time in the first half (bisection: the share falls as φ grows)."""
+    lo, hi = FADE_RANGE
+    s_lo, s_hi = _first_half_share(plan, lo), _first_half_share(plan, hi)
+    if not (s_hi <= share <= s_lo):
+        raise PlanError(
+            f"a first half in {share:.1%} of the time is impossible for this plan: "
+            f"give a share between {s_hi:.1%} and {s_lo:.1%}"
+        )
+    # Regula falsi with the Illinois fix: the share is smooth and monotone in φ, so a handful of steps reach 1e-12.
+    f_lo, f_hi = s_lo - share, s_hi - share
+    mid = lo
+    for _ in range(60):
+        mid = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+        f_mid = _first_half_share(plan, mid) - share
+        if abs(f_mid) < 1e-12:
+            break
+        if (f_mid > 0) == (f_lo > 0):
+            lo, f_lo = mid, f_mid
+            f_hi *= 0.5
+        else:
+            hi, f_hi = mid, f_mid
+            f_lo *= 0.5
+    return mid
+
+
+def default_fade(distance_m: float) -> float:
+    d, f = zip(*DEFAULT_FADE)
+    return float(np.interp(distance_m, d, f))
+
+
+def _custom_profile(plan: RacePlan) -> Profile:
+    """Per-100 m splits: g is piecewise linear in time, continuous at the split marks, and each segment's integral
+    equals its length exactly. That leaves one degree of freedom, used to make g as flat as possible (least change
+    between knots), which keeps a jumpy list of splits from turning into an oscillating speed."""
+    react, tau = plan.reaction_s, TAU_S[plan.start]
+    a = 0.0 if plan.start == "rolling" else 1.0
+    splits = np.asarray(plan.splits_s)
+    marks = np.asarray(plan.split_marks_m)
+    lengths = np.diff(np.concatenate([[0.0], marks]))
+    knots = np.concatenate([[0.0], np.cumsum(splits)]) - np.concatenate([[0.0], np.full(len(splits), react)])
+    n = len(splits)
+    # Distance over segment i = A_i·g_i + B_i·g_{i+1} with hat functions on [k_i, k_{i+1}].
+    rows = np.zeros((n, n + 1))
+    for i in range(n):
+        k0, k1 = knots[i], knots[i + 1]
+        h = k1 - k0
+        # g = g_i (k1 − u)/h + g_{i+1} (u − k0)/h, integrated against (1 − a e^(−u/τ)).
+        m0 = exp_moments(np.array([k0, k1]), tau)
+        d0 = (k1 - k0) - a * (m0[0][1] - m0[0][0])
+        d1 = (k1 * k1 - k0 * k0) / 2.0 - a * (m0[1][1] - m0[1][0])
+        rows[i, i] = (k1 * d0 - d1) / h
+        rows[i, i + 1] = (d1 - k0 * d0) / h
+    # Minimise Σ (g_{i+1} − g_i)² subject to rows·g = lengths (KKT system).
+    diff = np.diff(np.eye(n + 1), axis=0)
+    kkt = np.block([[2.0 * diff.T @ diff, rows.T], [rows, np.zeros((n, n))]])
+    rhs = np.concatenate([np.zeros(n + 1), lengths])
+    g = np.linalg.solve(kkt, rhs)[: n + 1]
+    coeffs = []
+    for i in range(n):
+        k0, k1 = knots[i], knots[i + 1]
+        slope = (g[i + 1] - g[i]) / (k1 - k0)
+        coeffs.append((float(g[i] - slope * k0), float(slope), 0.0, 0.0))
+    # Past the finish the runner keeps the finishing speed's trend; nothing is scheduled there.
+    return Profile(react, tau, a, tuple(float(k) for k in knots[:-1]), tuple(coeffs))
+
+
+def build_profile(plan: RacePlan) -> Profile:
+    """The velocity profile of a plan; raises PlanError when the numbers cannot describe a run."""
+    if plan.strategy == "even":
+        prof = _fade_profile(plan, 0.0)
+    elif plan.strategy == "custom":
+        prof = _custom_profile(plan)
+    else:
+        if plan.fade is not None:
+            lo, hi = FADE_RANGE
+            if not lo <= plan.fade <= hi:
+                raise PlanError(f"fade {plan.fade:.0%} is out of range: give {lo:.0%} to {hi:.0%} of peak speed")
+            fade = plan.fade
+        elif plan.first_half_share is not None:
+            fade = fade_for_share(plan, plan.first_half_share)
+        elif plan.distance_m == 400.0:
+            fade = fade_for_share(plan, DEFAULT_FIRST_HALF_SHARE_400)
+        else:
+            fade = default_fade(plan.distance_m)
+        prof = _fade_profile(plan, fade)
+    prof.check_positive(plan.target_time_s)
+    return prof

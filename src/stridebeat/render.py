@@ -1,0 +1,63 @@
+"""The block renderer: any block [start, start + n) of a track, computed on its own.
+
+Export and live playback both call ``Renderer.render``; the same start frame always gives the same samples, so what is
+played live is what is written to the file, sample for sample.
+
+Real-time rules (``render`` runs inside the sounddevice callback): it uses only preallocated buffers (a scratch array
+sized at construction), takes no lock, does no I/O and never raises on a valid block. numpy still creates small view
+objects for slices; it never allocates sample memory here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stridebeat.track import Track
+
+
+class Renderer:
+    """Render blocks of ``track`` into caller-owned float32 buffers of shape (n, 2)."""
+
+    def __init__(self, track: Track, *, max_block: int = 1 << 16):
+        self.track = track
+        self.max_block = max_block
+        self._scratch = np.zeros(max(track.max_sound_frames, max_block, 1), dtype=np.float32)
+        self._max_len = track.max_sound_frames
+
+    def render(self, start: int, out: np.ndarray) -> None:
+        """Fill ``out`` (float32, shape (n, 2), n ≤ ``max_block``) with frames [start, start + n) of the track.
+
+        Frames outside the track are silence.
+        """
+        out.fill(0.0)
+        n = out.shape[0]
+        tr = self.track
+        end = start + n
+        # Events that can reach this block started at most max_len frames before it.
+        i0 = int(np.searchsorted(tr.onsets, start - self._max_len, side="right"))
+        i1 = int(np.searchsorted(tr.onsets, end, side="left"))
+        scratch = self._scratch
+        for i in range(i0, i1):
+            onset = int(tr.onsets[i])
+            snd = tr.sounds[tr.sound_ids[i]]
+            a = max(start, onset)
+            b = min(end, onset + len(snd))
+            if b <= a:
+                continue
+            src = snd[a - onset : b - onset]
+            m = b - a
+            dst = out[a - start : b - start]
+            for ch in (0, 1):
+                np.multiply(src, tr.gains[i, ch], out=scratch[:m])
+                np.add(dst[:, ch], scratch[:m], out=dst[:, ch])
+        if end > tr.n_frames:
+            out[max(0, tr.n_frames - start) :] = 0.0
+
+    def blocks(self, block: int | None = None):
+        """Yield (start, block) over the whole track. The block is one reused buffer: copy it to keep it."""
+        block = block or self.max_block
+        buf = np.empty((block, 2), dtype=np.float32)
+        for start in range(0, self.track.n_frames, block):
+            n = min(block, self.track.n_frames - start)
+            self.render(start, buf[:n])
+            yield start, buf[:n]

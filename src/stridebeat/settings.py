@@ -1,0 +1,204 @@
+"""One vocabulary for command-line options, preset keys and plan objects, and one gate from it to the objects.
+
+Every setting has a key (``steps_per_100m``: the preset key and the Python name) and a flag (``--steps-per-100m``).
+``SETTINGS`` is the only list of them; the CLI builds its options from it, presets validate their keys against it, and
+``build`` is the only place where a dict of values becomes a RacePlan, a StrideModel and SoundOptions. Values may be
+strings as typed ("1:05.3", "48%", "12.2,11.9") or native TOML values (65.3, 0.48, [12.2, 11.9]).
+
+Deliberately free of numpy and click: importing it costs nothing, so the CLI can validate before loading the engine.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from stridebeat.errors import UsageError
+from stridebeat.units import parse_duration, parse_time
+
+STARTS = ("blocks", "standing", "rolling")
+STRATEGIES = ("race", "even", "custom")
+CLICK_SOUNDS = ("woodblock", "tick", "beep")
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    kind: str  # float, int, time, duration, share, splits, choice, bool
+    group: str  # plan, stride, sound, metronome
+    help: str
+    default: Any = None
+    choices: tuple[str, ...] = ()
+    metavar: str | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.key.replace("_", "-")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # The race plan
+    Setting("distance", "float", "plan", "Race or rep distance in metres, 100 to 1000.", 400.0, metavar="M"),
+    Setting("time", "time", "plan", "Target time: 51, 51.0, 0:51.0 or 1:05.3 (default 51 s for 400 m).",
+            metavar="TIME"),
+    Setting("start", "choice", "plan", "blocks (reaction + acceleration), standing, or rolling (already at speed).",
+            "blocks", STARTS),
+    Setting("strategy", "choice", "plan",
+            "race: realistic splits (first 200 m ≈ 48 % of the time); even: constant pace after the start; "
+            "custom: your --splits.", "race", STRATEGIES),
+    Setting("splits", "splits", "plan", "Custom splits per 100 m, e.g. 12.2,11.9,12.6,14.3 (implies --strategy custom).",
+            metavar="S1,S2,…"),
+    Setting("first_half", "share", "plan", "Share of the time spent in the first half, e.g. 48% or 0.48 (race strategy).",
+            metavar="SHARE"),
+    Setting("differential", "float", "plan",
+            "Seconds the second half is slower than the first, e.g. 2.0 (race strategy).", metavar="S"),
+    Setting("allow_faster_than_record", "bool", "plan", "Accept a target faster than the world record.", False),
+    # The stride model
+    Setting("steps_per_100m", "float", "stride", "Steps you take per 100 m at race pace (counted: most reliable).",
+            metavar="N"),
+    Setting("step_length", "float", "stride", "Your step length at race pace, in metres.", metavar="M"),
+    Setting("height", "float", "stride", "Your height in metres (a rough estimate of step length).", metavar="M"),
+    Setting("hold_last", "float", "stride",
+            "Hold the cadence constant through the last this many metres (0 turns it off).", 200.0, metavar="M"),
+    # The metronome (instead of a race plan)
+    Setting("cadence", "float", "metronome", "Plain metronome at this many steps per minute (no race plan).",
+            metavar="SPM"),
+    Setting("duration", "duration", "metronome", "Length of a metronome track: 90s, 5m, 20m, 1:30.", metavar="DUR"),
+    # How it sounds
+    Setting("sound", "choice", "sound", "Click sound.", "woodblock", CLICK_SOUNDS),
+    Setting("accent", "int", "sound", "Accent every N steps (2: every stride; 0: no accent).", 0, metavar="N"),
+    Setting("pan", "bool", "sound", "Pan each footstrike to the side of the landing foot.", False),
+    Setting("volume", "float", "sound", "Level in dB, -60 to 0.", 0.0, metavar="DB"),
+    Setting("split_tone", "bool", "sound", "Chime at every 100 m.", True),
+    Setting("samplerate", "int", "sound", "Output sample rate (22050, 32000, 44100, 48000, 88200, 96000).", 44100,
+            metavar="HZ"),
+    Setting("lead_in", "duration", "sound", "Silence before the gun (default 5 s for a race, 0 for a metronome).",
+            metavar="DUR"),
+    Setting("tail", "duration", "sound", "Silence after the finish.", 2.0, metavar="DUR"),
+)
+BY_KEY = {s.key: s for s in SETTINGS}
+DEFAULT_TIME_400 = 51.0
+
+
+def parse_value(setting: Setting, value: Any) -> Any:
+    """Turn a typed string or a TOML value into the setting's Python value (UsageError when it does not fit)."""
+    flag = setting.flag
+    if value is None:
+        return None
+    kind = setting.kind
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "yes", "on", "1"):
+            return True
+        if text in ("false", "no", "off", "0"):
+            return False
+        raise UsageError(f"{flag} takes true or false, got {value!r}")
+    if kind == "choice":
+        if value not in setting.choices:
+            raise UsageError(f"{flag} {value!r} is not one of {', '.join(setting.choices)}")
+        return value
+    if kind == "time":
+        return parse_time(value, what="time" if setting.key == "time" else flag)
+    if kind == "duration":
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0:
+            return 0.0  # no lead-in / no tail
+        if str(value).strip() in ("0", "0s"):
+            return 0.0
+        return parse_duration(value, what=flag)
+    if kind == "splits":
+        items = value if isinstance(value, (list, tuple)) else [p for p in str(value).split(",") if p.strip()]
+        return tuple(parse_time(p, what="split") for p in items)
+    if kind == "int":
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise UsageError(f"{flag} takes a whole number, got {value!r}")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise UsageError(f"{flag} takes a whole number, got {value!r}") from None
+    if kind in ("float", "share"):
+        text = str(value).strip()
+        percent = kind == "share" and text.endswith("%")
+        try:
+            number = float(text.rstrip("%")) if isinstance(value, str) else float(value)
+        except (TypeError, ValueError):
+            raise UsageError(f"{flag} takes a number, got {value!r}") from None
+        if isinstance(value, bool) or not math.isfinite(number):
+            raise UsageError(f"{flag} takes a finite number, got {value!r}")
+        if kind == "share":
+            number = number / 100.0 if (percent or number > 1.0) else number
+            if not 0.3 < number < 0.7:
+                raise UsageError(f"{flag} {value!r} is not a plausible share of the time: give e.g. 48% or 0.48")
+        return number
+    raise AssertionError(f"unknown setting kind {kind}")  # a programming error in SETTINGS, not user input
+
+
+def parse_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Validate and convert a dict of raw values (unknown keys are a UsageError)."""
+    out = {}
+    for key, raw in values.items():
+        setting = BY_KEY.get(key)
+        if setting is None:
+            raise UsageError(f"unknown setting {key!r}")
+        out[key] = parse_value(setting, raw)
+    return out
+
+
+def with_defaults(values: dict[str, Any]) -> dict[str, Any]:
+    return {s.key: values.get(s.key, s.default) if values.get(s.key) is not None else s.default for s in SETTINGS}
+
+
+def is_metronome(values: dict[str, Any]) -> bool:
+    return values.get("cadence") is not None
+
+
+def build(values: dict[str, Any]):
+    """The gate: parsed values → (RacePlan or None, StrideModel, hold_last_m, SoundOptions, metronome or None).
+
+    ``metronome`` is (cadence_spm, duration_s or None) for a plain metronome, else None.
+    """
+    from stridebeat.plan import RacePlan
+    from stridebeat.stride import StrideModel
+    from stridebeat.track import SoundOptions
+
+    v = with_defaults(values)
+    sound = SoundOptions(
+        click=v["sound"],
+        accent_every=v["accent"],
+        pan=v["pan"],
+        volume_db=v["volume"],
+        split_tone=v["split_tone"],
+        samplerate=v["samplerate"],
+        lead_in_s=v["lead_in"],
+        tail_s=v["tail"],
+    )
+    if is_metronome(v):
+        given = [s.flag for s in SETTINGS if s.group in ("plan", "stride") and values.get(s.key) is not None
+                 and s.key != "hold_last"]
+        if given:
+            raise UsageError(f"--cadence plays a plain metronome: leave out {', '.join(given)}")
+        return None, StrideModel(), 0.0, sound, (v["cadence"], v["duration"])
+    if values.get("duration") is not None:
+        raise UsageError("--duration goes with --cadence (a plain metronome); a race lasts its --time")
+    strategy = "custom" if v["splits"] is not None else v["strategy"]
+    if values.get("splits") is not None and values.get("strategy") not in (None, "custom"):
+        raise UsageError(f"--splits gives a custom plan: leave out --strategy {values['strategy']}")
+    time = v["time"]
+    if time is None and v["distance"] == 400.0 and strategy != "custom":
+        time = DEFAULT_TIME_400
+    share = v["first_half"]
+    if v["differential"] is not None:
+        if share is not None:
+            raise UsageError("give either --first-half or --differential, not both")
+        if time is None:
+            raise UsageError("--differential needs --time")
+        share = (time - v["differential"]) / 2.0 / time
+    common = dict(distance_m=v["distance"], start=v["start"], allow_record=v["allow_faster_than_record"])
+    if strategy == "custom":
+        plan = RacePlan.custom(v["splits"] or (), target_time_s=time, **common)
+    else:
+        plan = RacePlan(target_time_s=time, strategy=strategy, first_half_share=share, **common)
+    stride = StrideModel(steps_per_100m=v["steps_per_100m"], step_length_m=v["step_length"], height_m=v["height"])
+    return plan, stride, v["hold_last"], sound, None

@@ -1,0 +1,161 @@
+"""From a schedule to a track: which sound starts on which sample, at what gain in each ear.
+
+A track is a sorted list of events plus the sounds they point at. It holds no audio of its own, so a 60-minute track
+costs a few hundred kilobytes however long it is; the renderer turns any block of it into samples on demand.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from stridebeat import sounds
+from stridebeat.errors import UsageError
+from stridebeat.schedule import Schedule
+
+CEILING = 10 ** (-1.0 / 20.0)  # −1 dBFS: headroom for lossy encoders, whose decoded peaks overshoot
+SAMPLERATES = (22050, 32000, 44100, 48000, 88200, 96000)
+PAN_FAR = 0.35  # gain of a footstrike in the opposite ear when panning follows the feet
+
+
+@dataclass(frozen=True)
+class SoundOptions:
+    """How the schedule sounds: click, accents, panning, level, rate and the silence around the run."""
+
+    click: str = sounds.DEFAULT_CLICK
+    accent_every: int = 0  # 0: no accent; 2: every stride (every second step); N: every N steps
+    pan: bool = False  # left/right panning that follows the feet
+    volume_db: float = 0.0  # ≤ 0
+    split_tone: bool = True  # a chime at each 100 m (until spoken cues replace it)
+    gun: bool = True
+    samplerate: int = 44100
+    lead_in_s: float | None = None  # default: 5 s before a race's gun, none before a metronome
+    tail_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.click not in sounds.CLICKS:
+            raise UsageError(f"unknown sound {self.click!r}: use one of {', '.join(sounds.CLICKS)}")
+        if self.samplerate not in SAMPLERATES:
+            rates = ", ".join(str(r) for r in SAMPLERATES)
+            raise UsageError(f"sample rate {self.samplerate} is not supported: use one of {rates}")
+        if not (0 <= self.accent_every <= 64):
+            raise UsageError(f"--accent {self.accent_every} is out of range: give 0 (off), 2 (every stride) up to 64")
+        if not (math.isfinite(self.volume_db) and -60.0 <= self.volume_db <= 0.0):
+            raise UsageError(f"--volume {self.volume_db:g} dB is out of range: give -60 to 0 dB")
+        for name in ("lead_in_s", "tail_s"):
+            val = getattr(self, name)
+            if val is not None and not (math.isfinite(val) and 0 <= val <= 600):
+                raise UsageError(f"--{name[:-2].replace('_', '-')} {val:g} s is out of range: give 0 to 600 s")
+
+
+@dataclass(frozen=True)
+class Track:
+    """Events on a sample grid. ``origin_frame`` is the frame of schedule time 0 (the gun)."""
+
+    samplerate: int
+    n_frames: int
+    origin_frame: int
+    onsets: np.ndarray  # int64, sorted
+    sound_ids: np.ndarray  # index into ``sounds``
+    gains: np.ndarray  # float32 (n_events, 2)
+    sounds: tuple[np.ndarray, ...]  # mono float32
+    marks: tuple[tuple[int, str], ...] = ()  # (frame, label): gun, splits, hold, finish
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_frames / self.samplerate
+
+    @property
+    def max_sound_frames(self) -> int:
+        return max((len(s) for s in self.sounds), default=0)
+
+    def frame_of(self, t_s: float) -> int:
+        """The frame of schedule time ``t_s``: each time is rounded on its own, never accumulated."""
+        return self.origin_frame + int(round(t_s * self.samplerate))
+
+
+def _peak_bound(onsets: np.ndarray, lengths: np.ndarray, weights: np.ndarray) -> float:
+    """An upper bound of the mix's peak: the largest sum of peak levels of sounds that overlap in time."""
+    if len(onsets) == 0:
+        return 0.0
+    pos = np.concatenate([onsets, onsets + lengths])
+    delta = np.concatenate([weights, -weights])
+    # At equal positions the end of one sound comes before the start of the next: they do not overlap.
+    order = np.lexsort((delta, pos))
+    return float(np.max(np.cumsum(delta[order])))
+
+
+def build_track(schedule: Schedule, options: SoundOptions = SoundOptions(), *, extra=()) -> Track:
+    """Turn a schedule into a track.
+
+    Parameters
+    ----------
+    schedule : Schedule
+        Step and cue times.
+    options : SoundOptions
+        Sounds and levels.
+    extra : iterable of (t_s, mono float32 array, (gain_l, gain_r))
+        Further sounds to place (spoken cues, start commands), on the same clock.
+
+    Returns
+    -------
+    Track
+        Its master level is set so that the mix never exceeds −1 dBFS.
+    """
+    sr = options.samplerate
+    race = any(c.kind == "gun" for c in schedule.cues)
+    lead_in = options.lead_in_s if options.lead_in_s is not None else (5.0 if race else 0.0)
+    origin = int(round(lead_in * sr))
+    first = [origin + int(round(c.t_s * sr)) for c in schedule.cues]
+    if first and min(first) < 0:
+        raise UsageError(f"the lead-in of {lead_in:g} s is too short for the start sequence: give a longer --lead-in")
+
+    bank: list[np.ndarray] = [sounds.click(options.click, sr)]
+    onsets = [origin + np.round(schedule.steps_s * sr).astype(np.int64)]
+    ids = [np.zeros(len(schedule.steps_s), dtype=np.intp)]
+    n = len(schedule.steps_s)
+    level = np.full(n, sounds.PLAIN_GAIN if options.accent_every else sounds.ACCENT_GAIN)
+    if options.accent_every:
+        level[:: options.accent_every] = sounds.ACCENT_GAIN
+    if options.pan:
+        # Foot 0 in the right ear, foot 1 in the left: the runner hears the foot that is landing.
+        right = schedule.feet == 0
+        gains = [np.stack([np.where(right, PAN_FAR, 1.0), np.where(right, 1.0, PAN_FAR)], axis=1) * level[:, None]]
+    else:
+        gains = [np.stack([level, level], axis=1)]
+
+    def place(t_s: float, audio: np.ndarray, gain: tuple[float, float]) -> None:
+        bank.append(audio)
+        onsets.append(np.array([origin + int(round(t_s * sr))], dtype=np.int64))
+        ids.append(np.array([len(bank) - 1], dtype=np.intp))
+        gains.append(np.array([gain], dtype=float))
+
+    chime = sounds.split_tone(sr) if options.split_tone else None
+    for cue in schedule.cues:
+        if cue.kind == "gun" and options.gun:
+            place(cue.t_s, sounds.gun(sr), (1.0, 1.0))
+        elif cue.kind in ("split", "finish") and chime is not None:
+            place(cue.t_s, chime, (1.0, 1.0))
+    for t_s, audio, gain in extra:
+        place(t_s, audio, gain)
+
+    onsets_a = np.concatenate(onsets)
+    ids_a = np.concatenate(ids)
+    gains_a = np.concatenate(gains)
+    order = np.argsort(onsets_a, kind="stable")
+    onsets_a, ids_a, gains_a = onsets_a[order], ids_a[order], gains_a[order]
+
+    lengths = np.array([len(s) for s in bank])[ids_a]
+    peaks = np.array([float(np.max(np.abs(s))) if len(s) else 0.0 for s in bank])[ids_a]
+    volume = 10 ** (options.volume_db / 20.0)
+    bound = _peak_bound(onsets_a, lengths, peaks * np.max(gains_a, axis=1) * volume) if len(ids_a) else 0.0
+    master = volume * min(1.0, CEILING / bound) if bound > 0 else volume
+    gains_a = (gains_a * master).astype(np.float32)
+
+    end = origin + int(round(schedule.end_s * sr)) + int(round(options.tail_s * sr))
+    if len(onsets_a):
+        end = max(end, int(onsets_a[-1] + lengths[-1]))
+    marks = tuple((origin + int(round(c.t_s * sr)), c.text) for c in schedule.cues)
+    return Track(sr, int(end), origin, onsets_a, ids_a, gains_a, tuple(bank), marks)
