@@ -30,9 +30,16 @@ class Cue:
     """Something to announce at time ``t_s`` (seconds from the gun; negative before it)."""
 
     t_s: float
-    kind: str  # gun, split, hold, finish (later also marks, set, rest …)
-    text: str
+    kind: str  # see CUE_KINDS
+    text: str  # what a person reads (timeline JSON, markers, labels)
     distance_m: float | None = None
+    value: float | None = None  # the number the cue speaks: elapsed time, rest length, countdown count
+
+
+# marks, set: start commands (before the gun) · gun · split, finish: value = planned elapsed time · hold: start of the
+# held cadence · rest: value = rest length · remaining: value = seconds of rest left · countdown: value = count ·
+# next: the next rep's start is coming · rep: a rep begins (value = rep number)
+CUE_KINDS = ("marks", "set", "gun", "split", "hold", "finish", "rest", "remaining", "countdown", "next", "rep")
 
 
 @dataclass(frozen=True)
@@ -180,7 +187,7 @@ def plan_race(plan: RacePlan, stride: StrideModel | None = None, *, hold_last_m:
             )
         )
         kind = "finish" if d == plan.distance_m else "split"
-        cues.append(Cue(t, kind, f"{d:g} m {format_time(t)}", d))
+        cues.append(Cue(t, kind, f"{d:g} m {format_time(t)}", d, t))
         t0, d0 = t, d
 
     held_spm, hold_steps = None, ()

@@ -38,3 +38,19 @@ def given(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The settings the user actually typed (click passes None for the others)."""
     keys = {s.key for s in SETTINGS}
     return {k: v for k, v in kwargs.items() if k in keys and v is not None}
+
+
+def preset_argument(func):
+    """The optional PRESET argument: a built-in or user preset name, or a path to a .toml file."""
+    return click.argument("preset", required=False, metavar="[PRESET]")(func)
+
+
+def gather(preset: str | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The values of a command: the preset's (if any), overridden by every option typed on the command line."""
+    values: dict[str, Any] = {}
+    if preset is not None:
+        from stridebeat.presets import load_values
+
+        values.update(load_values(preset))
+    values.update(given(kwargs))
+    return values
