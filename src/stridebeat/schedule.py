@@ -155,7 +155,9 @@ def plan_race(plan: RacePlan, stride: StrideModel | None = None, *, hold_last_m:
     T = plan.target_time_s
     t_probe = np.linspace(0.0, T, 4001)
     cadence = cadence_for(
-        stride, race_speed=plan.distance_m / T, peak_speed=float(np.max(profile.velocity(t_probe)))
+        stride,
+        race_speed=stride.race_pace_mps or plan.distance_m / T,
+        peak_speed=float(np.max(profile.velocity(t_probe))),
     )
     t_hold = float(profile.time_at(plan.distance_m - hold_last_m, t_max=T * 1.1)) if hold_last_m > 0 else None
     phase = _Phase(profile, cadence, T, t_hold)

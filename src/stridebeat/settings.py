@@ -53,6 +53,15 @@ SETTINGS: tuple[Setting, ...] = (
             metavar="SHARE"),
     Setting("differential", "float", "plan",
             "Seconds the second half is slower than the first, e.g. 2.0 (race strategy).", metavar="S"),
+    Setting("intensity", "percent", "plan",
+            "Run at this share of a reference speed instead of a --time, e.g. 85% (with --reference-time or "
+            "--max-speed): 500 m at 85% of a 51.0 s 400 m takes 500 / (400 / 51.0 × 0.85) = 75.0 s.", metavar="PCT"),
+    Setting("reference_time", "time", "plan", "The athlete's race time that --intensity refers to, e.g. 51.0.",
+            metavar="TIME"),
+    Setting("reference_distance", "float", "plan", "The distance of that reference race, in metres.", 400.0,
+            metavar="M"),
+    Setting("max_speed", "float", "plan", "A maximum speed in m/s that --intensity refers to (instead of a race).",
+            metavar="M/S"),
     Setting("allow_faster_than_record", "bool", "plan", "Accept a target faster than the world record.", False),
     # The stride model
     Setting("steps_per_100m", "float", "stride", "Steps you take per 100 m at race pace (counted: most reliable).",
@@ -118,9 +127,9 @@ def parse_value(setting: Setting, value: Any) -> Any:
             return int(value)
         except (TypeError, ValueError):
             raise UsageError(f"{flag} takes a whole number, got {value!r}") from None
-    if kind in ("float", "share"):
+    if kind in ("float", "share", "percent"):
         text = str(value).strip()
-        percent = kind == "share" and text.endswith("%")
+        percent = kind in ("share", "percent") and text.endswith("%")
         try:
             number = float(text.rstrip("%")) if isinstance(value, str) else float(value)
         except (TypeError, ValueError):
@@ -131,6 +140,10 @@ def parse_value(setting: Setting, value: Any) -> Any:
             number = number / 100.0 if (percent or number > 1.0) else number
             if not 0.3 < number < 0.7:
                 raise UsageError(f"{flag} {value!r} is not a plausible share of the time: give e.g. 48% or 0.48")
+        if kind == "percent":
+            number = number / 100.0 if (percent or number > 1.5) else number
+            if not 0.3 <= number <= 1.05:
+                raise UsageError(f"{flag} {value!r} is out of range: give 30% to 105%")
         return number
     raise AssertionError(f"unknown setting kind {kind}")  # a programming error in SETTINGS, not user input
 
@@ -185,7 +198,7 @@ def build(values: dict[str, Any]):
     strategy = "custom" if v["splits"] is not None else v["strategy"]
     if values.get("splits") is not None and values.get("strategy") not in (None, "custom"):
         raise UsageError(f"--splits gives a custom plan: leave out --strategy {values['strategy']}")
-    time = v["time"]
+    time = _time_from_intensity(v, values) if v["intensity"] is not None else v["time"]
     if time is None and v["distance"] == 400.0 and strategy != "custom":
         time = DEFAULT_TIME_400
     share = v["first_half"]
@@ -200,5 +213,28 @@ def build(values: dict[str, Any]):
         plan = RacePlan.custom(v["splits"] or (), target_time_s=time, **common)
     else:
         plan = RacePlan(target_time_s=time, strategy=strategy, first_half_share=share, **common)
-    stride = StrideModel(steps_per_100m=v["steps_per_100m"], step_length_m=v["step_length"], height_m=v["height"])
+    race_pace = None
+    if v["intensity"] is not None and v["reference_time"] is not None:
+        race_pace = v["reference_distance"] / v["reference_time"]
+    stride = StrideModel(
+        steps_per_100m=v["steps_per_100m"], step_length_m=v["step_length"], height_m=v["height"],
+        race_pace_mps=race_pace,
+    )
     return plan, stride, v["hold_last"], sound, None
+
+
+def _time_from_intensity(v: dict[str, Any], given: dict[str, Any]) -> float:
+    """Coaches' intensity: a share of a reference speed. 85 % of a 51.0 s 400 m is 400 / 51.0 × 0.85 m/s."""
+    if given.get("time") is not None:
+        raise UsageError("give either --time or --intensity, not both")
+    if (v["reference_time"] is None) == (v["max_speed"] is None):
+        raise UsageError("--intensity needs a reference: --reference-time (a race, e.g. 51.0) or --max-speed (m/s)")
+    if v["max_speed"] is not None:
+        if not 3.0 <= v["max_speed"] <= 13.0:
+            raise UsageError(f"--max-speed {v['max_speed']:g} m/s is out of range: give 3 to 13 m/s")
+        speed = v["max_speed"]
+    else:
+        if not 100.0 <= v["reference_distance"] <= 1000.0:
+            raise UsageError(f"--reference-distance {v['reference_distance']:g} m is out of range: give 100 to 1000 m")
+        speed = v["reference_distance"] / v["reference_time"]
+    return v["distance"] / (speed * v["intensity"])

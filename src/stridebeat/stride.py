@@ -49,6 +49,9 @@ class StrideModel:
     steps_per_100m: float | None = None
     step_length_m: float | None = None
     height_m: float | None = None
+    # The speed the calibration was made at: the athlete's race pace. None means the plan's own average speed; a rep
+    # run at an intensity of a reference race sets it to that race's pace, so a count made racing still applies.
+    race_pace_mps: float | None = None
 
     def __post_init__(self) -> None:
         given = [k for k in ("steps_per_100m", "step_length_m", "height_m") if getattr(self, k) is not None]
