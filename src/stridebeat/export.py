@@ -12,6 +12,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from stridebeat.errors import OutputError, UsageError
 from stridebeat.render import Renderer
 from stridebeat.track import Track
@@ -97,8 +99,9 @@ def export_track(
     try:
         with os.fdopen(fd, "w+b") as fh:
             with sf.SoundFile(fh, "w", samplerate=track.samplerate, channels=2, format=fmt, subtype=subtype) as out:
+                pcm16 = _Pcm16() if subtype == "PCM_16" else None
                 for start, block in Renderer(track, max_block=BLOCK_FRAMES).blocks():
-                    out.write(block)
+                    out.write(pcm16.convert(block) if pcm16 else block)
                     if progress is not None:
                         progress(start + len(block), track.n_frames)
             fh.flush()
@@ -119,6 +122,24 @@ def export_track(
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+class _Pcm16:
+    """Float → 16-bit conversion in numpy: libsndfile's own float→short path converts sample by sample with clipping
+    checks and is 3–4× slower than the whole rest of a render. The track never exceeds −1 dBFS, so no clipping can
+    occur; plain rounding (no dither) is right for synthetic clicks, whose decays end in exact zeros."""
+
+    def __init__(self) -> None:
+        self._f = np.empty((BLOCK_FRAMES, 2), dtype=np.float32)
+        self._i = np.empty((BLOCK_FRAMES, 2), dtype=np.int16)
+
+    def convert(self, block: np.ndarray) -> np.ndarray:
+        n = len(block)
+        f, i = self._f[:n], self._i[:n]
+        np.multiply(block, 32767.0, out=f)
+        np.rint(f, out=f)
+        np.copyto(i, f, casting="unsafe")
+        return i
 
 
 def _umask() -> int:

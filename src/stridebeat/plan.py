@@ -170,20 +170,24 @@ def fade_for_share(plan: RacePlan, share: float) -> float:
             f"a first half in {share:.1%} of the time is impossible for this plan: "
             f"give a share between {s_hi:.1%} and {s_lo:.1%}"
         )
-    # Regula falsi with the Illinois fix: the share is smooth and monotone in φ, so a handful of steps reach 1e-12.
+    # Regula falsi with the Illinois fix: the share is smooth and monotone in φ, so a handful of steps converge.
     f_lo, f_hi = s_lo - share, s_hi - share
-    mid = lo
+    mid, side = lo, 0
     for _ in range(60):
         mid = hi - f_hi * (hi - lo) / (f_hi - f_lo)
         f_mid = _first_half_share(plan, mid) - share
-        if abs(f_mid) < 1e-12:
+        if abs(f_mid) < 1e-10:  # 5 µs of a 51 s race; time_at itself is exact to ~1e-11
             break
         if (f_mid > 0) == (f_lo > 0):
             lo, f_lo = mid, f_mid
-            f_hi *= 0.5
+            if side == -1:  # the same end moved twice: halve the stale one so it cannot stall the iteration
+                f_hi *= 0.5
+            side = -1
         else:
             hi, f_hi = mid, f_mid
-            f_lo *= 0.5
+            if side == 1:
+                f_lo *= 0.5
+            side = 1
     return mid
 
 
