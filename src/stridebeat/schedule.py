@@ -34,6 +34,12 @@ class Cue:
     text: str  # what a person reads (timeline JSON, markers, labels)
     distance_m: float | None = None
     value: float | None = None  # the number the cue speaks: elapsed time, rest length, countdown count
+    mark_s: float | None = None  # the moment it refers to, when it is spoken early (a cue lead); else t_s
+
+    @property
+    def at_s(self) -> float:
+        """The moment the cue marks (markers and labels sit here, whatever the call's lead)."""
+        return self.t_s if self.mark_s is None else self.mark_s
 
 
 # marks, set: start commands (before the gun) · gun · split, finish: value = planned elapsed time · hold: start of the

@@ -20,6 +20,8 @@ from stridebeat.units import parse_duration, parse_time
 STARTS = ("blocks", "standing", "rolling")
 STRATEGIES = ("race", "even", "custom")
 CLICK_SOUNDS = ("woodblock", "tick", "beep")
+VOICE_CHOICES = ("female", "male", "none")
+CALLS = ("time", "distance", "both", "none")
 
 
 @dataclass(frozen=True)
@@ -79,12 +81,32 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("accent", "int", "sound", "Accent every N steps (2: every stride; 0: no accent).", 0, metavar="N"),
     Setting("pan", "bool", "sound", "Pan each footstrike to the side of the landing foot.", False),
     Setting("volume", "float", "sound", "Level in dB, -60 to 0.", 0.0, metavar="DB"),
-    Setting("split_tone", "bool", "sound", "Chime at every 100 m.", True),
+    Setting("split_tone", "bool", "sound", "Chime at every 100 m (default: only when there is no voice).",),
+    Setting("gun", "bool", "sound", "A starter's gun at the start of a race.", True),
     Setting("samplerate", "int", "sound", "Output sample rate (22050, 32000, 44100, 48000, 88200, 96000).", 44100,
             metavar="HZ"),
     Setting("lead_in", "duration", "sound", "Silence before the gun (default 5 s for a race, 0 for a metronome).",
             metavar="DUR"),
     Setting("tail", "duration", "sound", "Silence after the finish.", 2.0, metavar="DUR"),
+)
+SETTINGS += (
+    # Spoken cues
+    Setting("voice", "choice", "voice", "Voice of the calls; none for a bare click track.", "none", VOICE_CHOICES),
+    Setting("calls", "choice", "voice", "What is called at each 100 m: the planned elapsed time, the distance, both, "
+            "or nothing.", "time", CALLS),
+    Setting("call_hold", "bool", "voice", "Call \"hold the rhythm\" where the held cadence begins.", True),
+    Setting("call_finish", "bool", "voice", "Call the finish time.", True),
+    Setting("start_sequence", "bool", "voice", "\"On your marks … Set …\" before the gun (blocks and standing starts).",
+            True),
+    Setting("settle", "duration", "voice", "Pause between \"on your marks\" and \"set\".", 5.0, metavar="DUR"),
+    Setting("set_hold", "range", "voice", "Time from \"set\" to the gun, in seconds, or a range such as 1.5-2.2 "
+            "for a random hold (start practice).", (1.75, 1.75), metavar="S|LO-HI"),
+    Setting("seed", "int", "voice", "Seed for a random --set-hold range (the same seed gives the same hold).",
+            metavar="N"),
+    Setting("cue_lead", "float", "voice", "Start each call this many seconds before its mark (0: on the mark).", 0.0,
+            metavar="S"),
+    Setting("duck", "float", "voice", "Lower the clicks by this many dB while a voice speaks (they never stop).", 4.0,
+            metavar="DB"),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
 DEFAULT_TIME_400 = 51.0
@@ -117,6 +139,20 @@ def parse_value(setting: Setting, value: Any) -> Any:
         if str(value).strip() in ("0", "0s"):
             return 0.0
         return parse_duration(value, what=flag)
+    if kind == "range":
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            lo = hi = float(value)
+        elif isinstance(value, (list, tuple)) and len(value) == 2:
+            lo, hi = (float(x) for x in value)
+        else:
+            parts = str(value).replace("..", "-").split("-")
+            try:
+                lo, hi = (float(parts[0]), float(parts[-1])) if len(parts) in (1, 2) else (math.nan, math.nan)
+            except ValueError:
+                lo = hi = math.nan
+        if not (math.isfinite(lo) and math.isfinite(hi) and 0.5 <= lo <= hi <= 5.0):
+            raise UsageError(f"{flag} {value!r} is not a hold in seconds: give e.g. 1.75 or 1.5-2.2 (0.5 to 5 s)")
+        return (lo, hi)
     if kind == "splits":
         items = value if isinstance(value, (list, tuple)) else [p for p in str(value).split(",") if p.strip()]
         return tuple(parse_time(p, what="split") for p in items)
@@ -167,22 +203,46 @@ def is_metronome(values: dict[str, Any]) -> bool:
     return values.get("cadence") is not None
 
 
-def build(values: dict[str, Any]):
-    """The gate: parsed values → (RacePlan or None, StrideModel, hold_last_m, SoundOptions, metronome or None).
+@dataclass(frozen=True)
+class Built:
+    """What the gate makes of a set of values."""
 
-    ``metronome`` is (cadence_spm, duration_s or None) for a plain metronome, else None.
-    """
+    plan: Any  # RacePlan, or None for a plain metronome
+    stride: Any  # StrideModel
+    hold_last_m: float
+    sound: Any  # SoundOptions
+    voice: Any  # VoiceOptions
+    metronome: tuple[float, float | None] | None  # (cadence_spm, duration_s or None) for a plain metronome
+
+
+def build(values: dict[str, Any]) -> Built:
+    """The gate: parsed values → plan objects (see ``Built``)."""
     from stridebeat.plan import RacePlan
+    from stridebeat.speech import VoiceOptions
     from stridebeat.stride import StrideModel
     from stridebeat.track import SoundOptions
 
     v = with_defaults(values)
+    voice = VoiceOptions(
+        voice=v["voice"],
+        calls=v["calls"],
+        call_hold=v["call_hold"],
+        call_finish=v["call_finish"],
+        start_sequence=v["start_sequence"],
+        settle_s=v["settle"],
+        set_hold_s=v["set_hold"],
+        seed=v["seed"],
+        cue_lead_s=v["cue_lead"],
+        duck_db=v["duck"],
+    )
+    split_tone = v["split_tone"] if v["split_tone"] is not None else v["voice"] == "none"
     sound = SoundOptions(
         click=v["sound"],
         accent_every=v["accent"],
         pan=v["pan"],
         volume_db=v["volume"],
-        split_tone=v["split_tone"],
+        split_tone=split_tone,
+        gun=v["gun"],
         samplerate=v["samplerate"],
         lead_in_s=v["lead_in"],
         tail_s=v["tail"],
@@ -192,7 +252,7 @@ def build(values: dict[str, Any]):
                  and s.key != "hold_last"]
         if given:
             raise UsageError(f"--cadence plays a plain metronome: leave out {', '.join(given)}")
-        return None, StrideModel(), 0.0, sound, (v["cadence"], v["duration"])
+        return Built(None, StrideModel(), 0.0, sound, voice, (v["cadence"], v["duration"]))
     if values.get("duration") is not None:
         raise UsageError("--duration goes with --cadence (a plain metronome); a race lasts its --time")
     strategy = "custom" if v["splits"] is not None else v["strategy"]
@@ -220,7 +280,7 @@ def build(values: dict[str, Any]):
         steps_per_100m=v["steps_per_100m"], step_length_m=v["step_length"], height_m=v["height"],
         race_pace_mps=race_pace,
     )
-    return plan, stride, v["hold_last"], sound, None
+    return Built(plan, stride, v["hold_last"], sound, voice, None)
 
 
 def _time_from_intensity(v: dict[str, Any], given: dict[str, Any]) -> float:

@@ -87,7 +87,9 @@ def _peak_bound(onsets: np.ndarray, lengths: np.ndarray, weights: np.ndarray) ->
     return float(np.max(np.cumsum(delta[order])))
 
 
-def build_track(schedule: Schedule, options: SoundOptions = SoundOptions(), *, extra=()) -> Track:
+def build_track(
+    schedule: Schedule, options: SoundOptions = SoundOptions(), *, speech=(), duck_db: float = 0.0
+) -> Track:
     """Turn a schedule into a track.
 
     Parameters
@@ -96,8 +98,10 @@ def build_track(schedule: Schedule, options: SoundOptions = SoundOptions(), *, e
         Step and cue times.
     options : SoundOptions
         Sounds and levels.
-    extra : iterable of (t_s, mono float32 array, (gain_l, gain_r))
-        Further sounds to place (spoken cues, start commands), on the same clock.
+    speech : iterable of (t_s, mono float32 array)
+        Spoken cues, placed centre, on the same clock; the clicks under them are lowered by ``duck_db``.
+    duck_db : float
+        How far clicks that sound while a voice speaks are lowered (they are never removed: the rhythm is the point).
 
     Returns
     -------
@@ -106,11 +110,15 @@ def build_track(schedule: Schedule, options: SoundOptions = SoundOptions(), *, e
     """
     sr = options.samplerate
     race = any(c.kind == "gun" for c in schedule.cues)
-    lead_in = options.lead_in_s if options.lead_in_s is not None else (5.0 if race else 0.0)
+    earliest = min((c.t_s for c in schedule.cues), default=0.0)
+    # Default lead-in: 5 s before the gun, or 2 s before the first command of a start sequence.
+    lead_in = options.lead_in_s if options.lead_in_s is not None else (max(5.0, 2.0 - earliest) if race else 0.0)
     origin = int(round(lead_in * sr))
-    first = [origin + int(round(c.t_s * sr)) for c in schedule.cues]
-    if first and min(first) < 0:
-        raise UsageError(f"the lead-in of {lead_in:g} s is too short for the start sequence: give a longer --lead-in")
+    if origin + int(round(earliest * sr)) < 0:
+        raise UsageError(
+            f"the lead-in of {lead_in:g} s is too short for the start sequence ({-earliest:.2f} s): "
+            "give a longer --lead-in"
+        )
 
     bank: list[np.ndarray] = [sounds.click(options.click, sr)]
     onsets = [origin + np.round(schedule.steps_s * sr).astype(np.int64)]
@@ -138,8 +146,22 @@ def build_track(schedule: Schedule, options: SoundOptions = SoundOptions(), *, e
             place(cue.t_s, sounds.gun(sr), (1.0, 1.0))
         elif cue.kind in ("split", "finish") and chime is not None:
             place(cue.t_s, chime, (1.0, 1.0))
-    for t_s, audio, gain in extra:
-        place(t_s, audio, gain)
+    spoken = []
+    for t_s, audio in speech:
+        place(t_s, audio, (1.0, 1.0))
+        start = origin + int(round(t_s * sr))
+        spoken.append((start, start + len(audio)))
+    if spoken and duck_db > 0:
+        # A click is lowered when its onset falls inside any phrase. Phrases are sorted and rarely overlap, so the
+        # last phrase starting before the click is the only candidate... unless an earlier long one spans it: take
+        # the running maximum of the phrase ends.
+        spoken.sort()
+        starts = np.array([a for a, _ in spoken])
+        ends = np.maximum.accumulate(np.array([b for _, b in spoken]))
+        click_on = onsets[0]
+        k = np.searchsorted(starts, click_on, side="right") - 1
+        under = (k >= 0) & (click_on < ends[np.maximum(k, 0)])
+        gains[0][under] *= 10 ** (-duck_db / 20.0)
 
     onsets_a = np.concatenate(onsets)
     ids_a = np.concatenate(ids)
@@ -157,5 +179,5 @@ def build_track(schedule: Schedule, options: SoundOptions = SoundOptions(), *, e
     end = origin + int(round(schedule.end_s * sr)) + int(round(options.tail_s * sr))
     if len(onsets_a):
         end = max(end, int(onsets_a[-1] + lengths[-1]))
-    marks = tuple((origin + int(round(c.t_s * sr)), c.text) for c in schedule.cues)
+    marks = tuple((origin + int(round(c.at_s * sr)), c.text) for c in schedule.cues)
     return Track(sr, int(end), origin, onsets_a, ids_a, gains_a, tuple(bank), marks)

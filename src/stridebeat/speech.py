@@ -1,0 +1,125 @@
+"""Spoken cues: which words each cue says, the start sequence before the gun, and the speech placed on the clock.
+
+Speech starts exactly on its cue's time (or ``cue_lead_s`` before a mark when the runner wants a warning), so the
+timeline's cue times are the speech onsets in the audio. The words come from ``stridebeat.voice`` (shipped clips).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from stridebeat.errors import UsageError
+from stridebeat.schedule import Cue, Schedule
+
+# Cues spoken relative to a mark: a lead moves them earlier. Start commands are fixed to the gun, countdowns to the
+# next start, so they never move.
+LEADABLE = ("split", "hold", "finish")
+STARTS_WITH_COMMANDS = ("blocks", "standing")
+
+
+@dataclass(frozen=True)
+class VoiceOptions:
+    voice: str = "female"  # a voice in stridebeat.voice.VOICES, or "none"
+    calls: str = "time"  # at each 100 m: time, distance, both, none
+    call_hold: bool = True
+    call_finish: bool = True
+    start_sequence: bool = True
+    settle_s: float = 5.0
+    set_hold_s: tuple[float, float] = (1.75, 1.75)
+    seed: int | None = None
+    cue_lead_s: float = 0.0
+    duck_db: float = 4.0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.settle_s) and 1.0 <= self.settle_s <= 60.0):
+            raise UsageError(f"--settle {self.settle_s:g} s is out of range: give 1 to 60 s")
+        if not (math.isfinite(self.cue_lead_s) and 0.0 <= self.cue_lead_s <= 5.0):
+            raise UsageError(f"--cue-lead {self.cue_lead_s:g} s is out of range: give 0 to 5 s")
+        if not (math.isfinite(self.duck_db) and 0.0 <= self.duck_db <= 20.0):
+            raise UsageError(f"--duck {self.duck_db:g} dB is out of range: give 0 to 20 dB")
+
+    @property
+    def speaks(self) -> bool:
+        return self.voice != "none"
+
+    def set_hold(self) -> float:
+        """The hold after "set": fixed, or drawn from the range (seeded, so a render can be repeated)."""
+        lo, hi = self.set_hold_s
+        if lo == hi:
+            return lo
+        return round(random.Random(self.seed).uniform(lo, hi), 3)
+
+
+def with_start_sequence(schedule: Schedule, options: VoiceOptions, start: str) -> Schedule:
+    """Add "On your marks" and "Set" before the gun of a race started from blocks or standing."""
+    has_gun = any(c.kind == "gun" for c in schedule.cues)
+    if not (options.speaks and options.start_sequence and has_gun and start in STARTS_WITH_COMMANDS):
+        return schedule
+    hold = options.set_hold()
+    commands = (
+        Cue(-(hold + options.settle_s), "marks", "on your marks"),
+        Cue(-hold, "set", "set", value=hold),
+    )
+    return replace(schedule, cues=tuple(sorted(commands + schedule.cues, key=lambda c: c.t_s)))
+
+
+def with_lead(schedule: Schedule, options: VoiceOptions) -> Schedule:
+    """Move calls that belong to a mark ``cue_lead_s`` earlier: the runner hears the call as they reach the mark."""
+    if options.cue_lead_s == 0:
+        return schedule
+    cues = tuple(
+        replace(c, t_s=c.t_s - options.cue_lead_s, mark_s=c.at_s) if c.kind in LEADABLE else c for c in schedule.cues
+    )
+    return replace(schedule, cues=tuple(sorted(cues, key=lambda c: c.t_s)))
+
+
+def words_for(cue: Cue, options: VoiceOptions) -> list[str]:
+    """The vocabulary tokens a cue says under ``options`` (empty: silent)."""
+    from stridebeat import voice as v
+
+    if not options.speaks:
+        return []
+    kind = cue.kind
+    if kind == "marks":
+        return [v.ON_YOUR_MARKS]
+    if kind == "set":
+        return [v.SET]
+    if kind == "split":
+        said = []
+        if options.calls in ("distance", "both"):
+            said += v.distance_words(cue.distance_m)
+        if options.calls in ("time", "both"):
+            said += v.time_words(cue.value)
+        return said
+    if kind == "hold":
+        return [v.HOLD] if options.call_hold else []
+    if kind == "finish":
+        return v.time_words(cue.value) if options.call_finish else []
+    if kind == "rest":
+        return [v.REST, *v.duration_words(cue.value)]
+    if kind == "remaining":
+        return v.duration_words(cue.value)
+    if kind == "countdown":
+        return v.count_words(int(cue.value))
+    if kind == "next":
+        return [v.NEXT_REP]
+    return []
+
+
+def speech_events(schedule: Schedule, options: VoiceOptions, samplerate: int) -> list[tuple[float, np.ndarray]]:
+    """(time, mono audio) of every spoken cue; the audio's first sample is the speech onset."""
+    if not options.speaks:
+        return []
+    from stridebeat.voice import VoiceBank
+
+    bank = VoiceBank(options.voice, samplerate)
+    events = []
+    for cue in schedule.cues:
+        tokens = words_for(cue, options)
+        if tokens:
+            events.append((cue.t_s, bank.phrase(tokens)))
+    return events
