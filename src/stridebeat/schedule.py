@@ -84,6 +84,7 @@ class PlannedRace:
     hold_start_s: float | None
     held_cadence_spm: float | None
     hold_step_m: tuple[tuple[float, float], ...] = field(default=())  # (distance, implied step length) in the hold
+    phase: "_Phase | None" = field(default=None, repr=False, compare=False)
 
     @property
     def total_steps(self) -> int:
@@ -92,13 +93,11 @@ class PlannedRace:
     @property
     def average_cadence_spm(self) -> float:
         moving = self.plan.target_time_s - self.plan.reaction_s
-        return 60.0 * self.phase_at_finish / moving
+        return 60.0 * float(self.phase(self.plan.target_time_s)) / moving
 
-    @property
-    def phase_at_finish(self) -> float:
-        return float(self._phase_end)
-
-    _phase_end: float = 0.0
+    def cadence_at(self, t) -> np.ndarray:
+        """The planned cadence (steps per second) at time ``t`` after the gun, the hold included."""
+        return self.phase.cadence(t)
 
 
 class _Phase:
@@ -124,6 +123,13 @@ class _Phase:
         if self.t_hold is None:
             return free
         return np.where(t <= self.t_hold, free, self.phi_hold + self.f_hold * (t - self.t_hold))
+
+    def cadence(self, t) -> np.ndarray:
+        t = np.asarray(t, dtype=float)
+        free = np.interp(t, self.t, self.f_grid)
+        if self.t_hold is None:
+            return free
+        return np.where(t <= self.t_hold, free, self.f_hold)
 
     def step_times(self, k: np.ndarray) -> np.ndarray:
         """Absolute time of steps with phase k (the inverse of Φ)."""
@@ -218,7 +224,7 @@ def plan_race(plan: RacePlan, stride: StrideModel | None = None, *, hold_last_m:
         hold_start_s=t_hold,
         held_cadence_spm=held_spm,
         hold_step_m=hold_steps,
-        _phase_end=phi_end,
+        phase=phase,
     )
 
 

@@ -67,9 +67,11 @@ def summary_lines(planned: PlannedRace) -> list[str]:
     ]
     if planned.held_cadence_spm is not None and planned.hold_step_m:
         (d0, l0), (d1, l1) = planned.hold_step_m[0], planned.hold_step_m[-1]
+        change = (l1 - l0) / l0
+        why = " as the speed fades" if change < -0.005 else ""
         lines.append(
             f"hold {planned.held_cadence_spm:.1f} spm from {d0:g} m: step length {l0:.2f} m → {l1:.2f} m at the "
-            f"finish ({(l1 - l0) / l0:+.0%}) as the speed fades"
+            f"finish ({change:+.0%}){why}"
         )
     return lines
 
