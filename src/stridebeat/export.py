@@ -1,19 +1,19 @@
 """Writing a track to a file: format from the extension, block by block, atomically.
 
 The file is written under a temporary name in the target's own folder and renamed over the target only when complete
-(``os.replace`` is atomic on one file system), so an interrupted or failed render never leaves a half-written file
-where the runner expects their track, and an existing file survives every failure.
+(``stridebeat.atomic``), so an interrupted or failed render never leaves a half-written file where the runner expects
+their track, and an existing file survives every failure.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from stridebeat.atomic import atomic_file
 from stridebeat.errors import OutputError, UsageError
 from stridebeat.render import Renderer
 from stridebeat.track import Track
@@ -40,16 +40,25 @@ def format_for(path: str | os.PathLike) -> tuple[str, str]:
 
 
 def check_target(path: str | os.PathLike, *, force: bool) -> Path:
-    """Validate an output path before any work is done (extension, folder, existing file)."""
+    """Validate an audio output path before any work is done (extension, folder, existing file)."""
     path = Path(path)
     format_for(path)
+    check_side_file(path)
+    if path.exists() and not force:
+        raise OutputError(f"{path} exists: pass --force to replace it")
+    return path
+
+
+def check_side_file(path: str | os.PathLike) -> Path:
+    """Validate the folder of any output file (audio, timeline, labels): it must exist and be writable."""
+    path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise OutputError(f"cannot write {path}: {parent} is not a folder")
     if not parent.is_dir():
         raise OutputError(f"cannot write {path}: folder {parent} does not exist")
     if path.is_dir():
-        raise OutputError(f"cannot write {path}: it is a folder; give a file name such as {path / 'race.wav'}")
-    if path.exists() and not force:
-        raise OutputError(f"{path} exists: pass --force to replace it")
+        raise OutputError(f"cannot write {path}: it is a folder; give a file name")
     if not os.access(parent, os.W_OK):
         raise OutputError(f"cannot write {path}: no permission to write in {parent}")
     return path
@@ -94,33 +103,19 @@ def export_track(
 
     path = check_target(path, force=force)
     fmt, subtype = format_for(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "w+b") as fh:
+        with atomic_file(path) as (fh, tmp):
             with sf.SoundFile(fh, "w", samplerate=track.samplerate, channels=2, format=fmt, subtype=subtype) as out:
                 pcm16 = _Pcm16() if subtype == "PCM_16" else None
                 for start, block in Renderer(track, max_block=BLOCK_FRAMES).blocks():
                     out.write(pcm16.convert(block) if pcm16 else block)
                     if progress is not None:
                         progress(start + len(block), track.n_frames)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if finish is not None:
-            finish(tmp)
-        # mkstemp creates the file 0600; a rendered track is an ordinary file for the user.
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+            if finish is not None:
+                fh.flush()
+                finish(tmp)
     except sf.LibsndfileError as exc:
-        tmp.unlink(missing_ok=True)
         raise OutputError(f"cannot write {path}: {exc}") from None
-    except BaseException:
-        # KeyboardInterrupt included: the target must never be left half-written, and no temporary file behind.
-        tmp.unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -140,24 +135,3 @@ class _Pcm16:
         np.rint(f, out=f)
         np.copyto(i, f, casting="unsafe")
         return i
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    """Write a small text file (timeline, labels) by the same temporary-then-rename rule as the audio."""
-    path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp_name, 0o666 & ~_umask())
-        os.replace(tmp_name, path)
-    except OSError as exc:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path

@@ -4,10 +4,10 @@ Sources (../shared/domain/SCIENCE.md): elite 400 m races run the first 200 m in 
 split analyses); the second 100 m is the fastest and the fourth the slowest; velocity peaks between 50 and 100 m
 (Hanon & Gajer 2009) and fades after it; acceleration is mono-exponential (Clark & Ryan 2022). The ``race`` strategy is
 
-    v(u) = v_max · (1 − e^(−u/τ)) · (1 − φ·(u/U)²),      U = target time − reaction,
+    v(u) = v_max · (1 − e^(−u/τ)) · (1 − φ·(u/U)³),      U = target time − reaction,
 
-a fade that grows with the square of time, so most speed is lost late, as measured. v_max comes in closed form from the
-target time; φ (the fade) is solved from the share of time spent in the first half of the race.
+a fade that grows with the cube of time (``FADE_POWER``), so most speed is lost late, as measured. v_max comes in closed
+form from the target time; φ (the fade) is solved from the share of time spent in the first half of the race.
 """
 
 from __future__ import annotations

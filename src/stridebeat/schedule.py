@@ -23,6 +23,7 @@ from stridebeat.units import format_time
 PHASE_DT_S = 0.002
 FEET = ("R", "L")  # most sprinters set the left foot forward in the blocks, so the rear (right) foot strikes first
 CADENCE_RANGE_SPM = (30.0, 400.0)
+FIRST_STEP_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -103,19 +104,31 @@ class PlannedRace:
 class _Phase:
     """Φ(t): steps taken by time t, with the optional hold (constant cadence from ``t_hold`` on)."""
 
-    def __init__(self, profile: Profile, cadence: Cadence, t_end: float, t_hold: float | None):
-        n = max(2, math.ceil(t_end / PHASE_DT_S) + 1)
-        self.t = np.linspace(0.0, t_end, n)
-        v = profile.velocity(self.t)
-        peak = int(np.argmax(v))
-        f = np.where(np.arange(n) < peak, cadence.accelerating(v), cadence.cruise(v))
-        f[self.t < profile.reaction_s] = 0.0
-        self.f_grid = f
-        self.phi = np.concatenate([[0.0], np.cumsum((f[1:] + f[:-1]) * 0.5 * np.diff(self.t))])
+    def __init__(self, profile: Profile, cadence: Cadence, t_end: float, t_hold: float | None, t_first: float):
+        # The first footstrike from rest is a step of its own: the foot lands ~1 m past the line while the body has
+        # barely started (block clearance). Φ runs 0 → 1 linearly until it, then integrates the cadence model.
+        react = profile.reaction_s
+        n0 = max(2, math.ceil((t_first - react) / PHASE_DT_S) + 1)
+        n1 = max(2, math.ceil((t_end - t_first) / PHASE_DT_S) + 1)
+        before = np.linspace(react, t_first, n0)
+        after = np.linspace(t_first, max(t_end, t_first + PHASE_DT_S), n1)
+        v = profile.velocity(after)
+        accelerating = np.arange(n1) < int(np.argmax(v))
+        f = np.where(accelerating, cadence.accelerating(v), cadence.cruise(v))
+        phi_after = 1.0 + np.concatenate([[0.0], np.cumsum((f[1:] + f[:-1]) * 0.5 * np.diff(after))])
+        if t_first > react:
+            first_rate = 1.0 / (t_first - react)
+            lead = [0.0] if react > 0 else []  # standing still until the reaction time
+            t = np.concatenate([lead, before, after[1:]])
+            phi = np.concatenate([lead, (before - react) * first_rate, phi_after[1:]])
+            f_grid = np.concatenate([lead, [0.0], np.full(n0 - 1, first_rate), f[1:]])
+        else:  # a rolling start: no first step from rest, the cadence model from the first instant
+            t, phi, f_grid = after, phi_after - 1.0, f
+        self.t, self.phi, self.f_grid = t, phi, f_grid
         self.t_hold = t_hold
         if t_hold is not None:
             self.phi_hold = float(np.interp(t_hold, self.t, self.phi))
-            self.f_hold = float(np.interp(t_hold, self.t, f))
+            self.f_hold = float(np.interp(t_hold, self.t, self.f_grid))
 
     def __call__(self, t):
         t = np.asarray(t, dtype=float)
@@ -172,7 +185,12 @@ def plan_race(plan: RacePlan, stride: StrideModel | None = None, *, hold_last_m:
         peak_speed=float(np.max(profile.velocity(t_probe))),
     )
     t_hold = float(profile.time_at(plan.distance_m - hold_last_m, t_max=T * 1.1)) if hold_last_m > 0 else None
-    phase = _Phase(profile, cadence, T, t_hold)
+    # From rest, the first step is FIRST_STEP_SHARE of the race-pace step (0.5 × 2.31 m = 1.16 m for the men's mean,
+    # 1.05 m for the women's: inside the published 0.85–1.37 m and 0.82–1.07 m).
+    t_first = (
+        float(profile.time_at(FIRST_STEP_SHARE * cadence.race_step, t_max=T)) if profile.a > 0 else plan.reaction_s
+    )
+    phase = _Phase(profile, cadence, T, t_hold, t_first)
     phi_end = float(phase(T))
     k = np.arange(1, math.floor(phi_end) + 1, dtype=float)
     steps = phase.step_times(k)

@@ -71,7 +71,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("step_length", "float", "stride", "Your step length at race pace, in metres.", metavar="M"),
     Setting("height", "float", "stride", "Your height in metres (a rough estimate of step length).", metavar="M"),
     Setting("hold_last", "float", "stride",
-            "Hold the cadence constant through the last this many metres (0 turns it off).", 200.0, metavar="M"),
+            "Hold the cadence constant through the last this many metres (0 turns it off; default 200 m, or half "
+            "of a shorter distance).", metavar="M"),
     # The metronome (instead of a race plan)
     Setting("cadence", "float", "metronome", "Plain metronome at this many steps per minute (no race plan).",
             metavar="SPM"),
@@ -109,7 +110,32 @@ SETTINGS += (
             metavar="DB"),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
+
+# An option typed on the command line displaces the preset's settings that say the same thing another way, so the
+# override wins instead of colliding ("give either --time or --intensity"). Keys are settings.SETTINGS keys.
+_PLAN_KEYS = tuple(s.key for s in SETTINGS if s.group in ("plan", "stride"))
+_SAME_THING = {
+    "time": ("intensity",),
+    "intensity": ("time",),
+    "splits": ("time", "intensity", "strategy", "first_half", "differential"),  # typed splits define the time
+    "strategy": ("splits",),
+    "first_half": ("differential",),
+    "differential": ("first_half",),
+    "steps_per_100m": ("step_length", "height"),
+    "step_length": ("steps_per_100m", "height"),
+    "height": ("steps_per_100m", "step_length"),
+    "reference_time": ("max_speed",),
+    "max_speed": ("reference_time",),
+}
+# A race plan and a plain metronome exclude each other: a plan option drops the preset's metronome and vice versa.
+DISPLACES: dict[str, tuple[str, ...]] = {
+    **{key: (*_SAME_THING.get(key, ()), "cadence", "duration") for key in _PLAN_KEYS if key != "hold_last"},
+    "cadence": _PLAN_KEYS,
+    "duration": _PLAN_KEYS,
+}
+
 DEFAULT_TIME_400 = 51.0
+DEFAULT_HOLD_M = 200.0  # the article: "in the last 200 m … maintain the tempo and rhythm"
 
 
 def parse_value(setting: Setting, value: Any) -> Any:
@@ -280,7 +306,8 @@ def build(values: dict[str, Any]) -> Built:
         steps_per_100m=v["steps_per_100m"], step_length_m=v["step_length"], height_m=v["height"],
         race_pace_mps=race_pace,
     )
-    return Built(plan, stride, v["hold_last"], sound, voice, None)
+    hold = v["hold_last"] if v["hold_last"] is not None else min(DEFAULT_HOLD_M, plan.distance_m / 2)
+    return Built(plan, stride, hold, sound, voice, None)
 
 
 def _time_from_intensity(v: dict[str, Any], given: dict[str, Any]) -> float:

@@ -17,7 +17,9 @@ from stridebeat.schedule import Schedule
 
 CEILING = 10 ** (-1.0 / 20.0)  # −1 dBFS: headroom for lossy encoders, whose decoded peaks overshoot
 SAMPLERATES = (22050, 32000, 44100, 48000, 88200, 96000)
-PAN_FAR = 0.35  # gain of a footstrike in the opposite ear when panning follows the feet
+PAN_FAR = 0.35
+# Without a voice, the chime stands in for the calls: at each split and the finish, and through a session's rests.
+CHIMED = ("split", "finish", "rest", "remaining", "countdown", "next")  # gain of a footstrike in the opposite ear when panning follows the feet
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ def build_track(
     for cue in schedule.cues:
         if cue.kind == "gun" and options.gun:
             place(cue.t_s, sounds.gun(sr), (1.0, 1.0))
-        elif cue.kind in ("split", "finish") and chime is not None:
+        elif cue.kind in CHIMED and chime is not None:
             place(cue.t_s, chime, (1.0, 1.0))
     spoken = []
     for t_s, audio in speech:

@@ -34,8 +34,17 @@ def timeline(planned: PlannedRace | None, schedule: Schedule, *, gun_offset_s: f
     feet = ("R", "L")
     # Nine decimals: a nanosecond, far below one sample at any rate, so a reader can recompute exact sample positions.
     data["steps"] = [{"t_s": round(float(t), 9), "foot": feet[int(f)]} for t, f in zip(schedule.steps_s, schedule.feet)]
-    data["cues"] = [{"t_s": round(c.t_s, 9), "kind": c.kind, "text": c.text} for c in schedule.cues]
+    data["cues"] = [_cue(c) for c in schedule.cues]
     return data
+
+
+def _cue(c) -> dict:
+    cue = {"t_s": round(c.t_s, 9), "kind": c.kind, "text": c.text}
+    if c.value is not None:
+        cue["value"] = c.value
+    if c.mark_s is not None:
+        cue["mark_s"] = round(c.mark_s, 9)
+    return cue
 
 
 def to_json(data: dict) -> str:

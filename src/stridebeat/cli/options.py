@@ -47,10 +47,16 @@ def preset_argument(func):
 
 def gather(preset: str | None, kwargs: dict[str, Any]) -> dict[str, Any]:
     """The values of a command: the preset's (if any), overridden by every option typed on the command line."""
-    values: dict[str, Any] = {}
-    if preset is not None:
-        from stridebeat.presets import load_values
+    if preset is None:
+        return given(kwargs)
+    from stridebeat.presets import load_values, override
 
-        values.update(load_values(preset))
-    values.update(given(kwargs))
-    return values
+    # override, not update: a typed --time also drops the preset's --intensity (and the like) instead of clashing.
+    return override(load_values(preset), given(kwargs))
+
+
+def job_for(preset: str | None, kwargs: dict[str, Any], *, open_ended: bool = False):
+    """The job of a command with a PRESET argument: a Job for a rep (or no preset), a SessionJob for a session."""
+    from stridebeat.job import prepare_preset
+
+    return prepare_preset(preset, given(kwargs), open_ended=open_ended)

@@ -8,30 +8,51 @@ from pathlib import Path
 import click
 
 from stridebeat.cli import cli
-from stridebeat.cli.options import given, settings_options
+from stridebeat.cli.options import job_for, preset_argument, settings_options
 
 PROGRESS_MIN_S = 120.0  # show a progress bar for tracks longer than this, on a terminal
 
 
 @cli.command("plan")
+@preset_argument
 @settings_options("plan", "stride")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (shape in the README).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print a per-step timetable as CSV.")
-def plan_cmd(as_json: bool, as_csv: bool, **kwargs) -> None:
-    """Show the race plan: splits, speed, cadence and step length per 100 m.
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw speed, cadence and step length against distance to a .png or .svg file "
+                   "(needs: pip install 'stridebeat[plot]').")
+def plan_cmd(preset: str | None, as_json: bool, as_csv: bool, plot_path: Path | None, **kwargs) -> None:
+    """Show the race plan: splits, speed, cadence and step length per 100 m (each rep's, for a session).
+
+    PRESET: a preset name ('stridebeat preset list') or a .toml file; options given here override its values.
 
     \b
     Examples:
       stridebeat plan --time 51
       stridebeat plan --time 1:05.3 --distance 500 --start standing --strategy even
       stridebeat plan --splits 12.2,11.9,12.6,14.3 --steps-per-100m 45 --json
+      stridebeat plan cadence-500-85 --reference-time 49.5
+      stridebeat plan rhythm-3x500
+      stridebeat plan --time 51 --plot race51.png
     """
-    from stridebeat import views
-    from stridebeat.job import prepare
+    from stridebeat import session, views
 
     if as_json and as_csv:
         raise click.UsageError("give either --json or --csv, not both")
-    job = prepare(given(kwargs))
+    job = job_for(preset, kwargs)
+    if plot_path is not None:
+        # First: a wrong extension or a missing matplotlib fails before anything is printed.
+        from stridebeat.plot import plot_plan
+
+        plans = [r.planned for r in job.reps if r.planned is not None] if isinstance(job, session.SessionJob) else None
+        plot_plan(plans if plans is not None else job.planned, plot_path)
+        click.echo(f"wrote {plot_path}", err=True)  # stderr: --json and --csv keep stdout clean for programs
+    if isinstance(job, session.SessionJob):
+        text = session.to_json(job) if as_json else session.steps_csv(job) if as_csv else session.plan_text(job)
+        click.echo(text, nl=False)
+        return
+    if job.planned is None:
+        raise click.UsageError(f"{preset} is a plain metronome: there is no race plan to show; render or play it")
     if as_json:
         click.echo(views.to_json(views.timeline(job.planned, job.schedule)), nl=False)
     elif as_csv:
@@ -41,23 +62,35 @@ def plan_cmd(as_json: bool, as_csv: bool, **kwargs) -> None:
 
 
 @cli.command("render")
-@settings_options("plan", "stride", "metronome", "sound")
+@preset_argument
+@settings_options("plan", "stride", "metronome", "sound", "voice")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="File to write; .wav (16-bit PCM), .flac, .ogg or .mp3 by extension.")
 @click.option("-f", "--force", is_flag=True, help="Replace the output file if it exists.")
 @click.option("--timeline", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the plan as JSON, with gun_offset_s: the gun's position in the audio file.")
-def render_cmd(output: Path, force: bool, timeline: Path | None, **kwargs) -> None:
-    """Render a click track of a race plan, or a plain metronome, to an audio file.
+@click.option("--labels", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the markers (gun, splits, hold, finish, reps, rests) as an Audacity label track (.txt).")
+@click.option("--markers/--no-markers", default=True,
+              help="Put the same markers in a .wav file as cue points that audio editors show.  [default: on]")
+def render_cmd(preset: str | None, output: Path, force: bool, timeline: Path | None, labels: Path | None,
+               markers: bool, **kwargs) -> None:
+    """Render a click track of a race plan, a whole session, or a plain metronome, to an audio file.
+
+    PRESET: a preset name ('stridebeat preset list') or a .toml file; options given here override its values.
 
     \b
     Examples:
       stridebeat render --time 51 -o race51.wav
       stridebeat render --time 48.5 --steps-per-100m 44 --pan --accent 2 -o race.flac
       stridebeat render --cadence 190 --duration 20m -o drills.wav
+      stridebeat render rhythm-3x500 --steps-per-100m 46 -o session.wav
     """
     from stridebeat import export, views
-    from stridebeat.job import prepare
+    from stridebeat import markers as wav_markers
+    from stridebeat.atomic import write_text
+    from stridebeat.report import summary_after_render
+    from stridebeat.session import SessionJob
 
     # Settle the output before any work: a wrong extension or an existing file should not cost a render.
     export.format_for(output)
@@ -66,23 +99,30 @@ def render_cmd(output: Path, force: bool, timeline: Path | None, **kwargs) -> No
         if not force:
             raise click.ClickException(f"{output} left as it was")
     export.check_target(output, force=force)
-    if timeline is not None:
-        export.check_target(timeline.with_suffix(".wav"), force=True)  # the folder must be writable
+    for extra in (timeline, labels):
+        if extra is not None:
+            export.check_side_file(extra)
 
-    job = prepare(given(kwargs))
+    job = job_for(preset, kwargs)
     track = job.track()
-    gun_offset = track.origin_frame / track.samplerate
+    finish = wav_markers.marker_hook(track, output) if markers else None
     if sys.stderr.isatty() and track.duration_s > PROGRESS_MIN_S:
         from rich.progress import Progress
 
         with Progress(transient=True) as bar:
             task = bar.add_task(f"rendering {output.name}", total=track.n_frames)
-            export.export_track(track, output, force=force, progress=lambda done, total: bar.update(task, completed=done))
+            export.export_track(track, output, force=force, finish=finish,
+                                progress=lambda done, total: bar.update(task, completed=done))
     else:
-        export.export_track(track, output, force=force)
+        export.export_track(track, output, force=force, finish=finish)
     if timeline is not None:
-        text = views.to_json(views.timeline(job.planned, job.schedule, gun_offset_s=gun_offset))
-        export.write_text_atomic(timeline, text)
-    what = f"gun at {gun_offset:.2f} s, " if job.planned is not None else ""
-    click.echo(f"wrote {output}: {track.duration_s:.1f} s, {what}{len(job.schedule.steps_s)} clicks, "
-               f"{track.samplerate} Hz stereo")
+        write_text(timeline, views.to_json(job.timeline(gun_offset_s=track.origin_frame / track.samplerate)))
+    if labels is not None:
+        write_text(labels, wav_markers.audacity_labels(track.marks, track.samplerate))
+    if sys.stdout.isatty():
+        click.echo("\n".join(summary_after_render(track, job, output)))
+    else:
+        gun = f"gun at {track.origin_frame / track.samplerate:.2f} s, "
+        what = f"{len(job.reps)} reps, first {gun}" if isinstance(job, SessionJob) else gun if job.planned else ""
+        click.echo(f"wrote {output}: {track.duration_s:.1f} s, {what}{len(job.schedule.steps_s)} clicks, "
+                   f"{track.samplerate} Hz stereo")

@@ -1,0 +1,140 @@
+"""`stridebeat live` and `stridebeat devices`: the shell around stridebeat.live (keys, status line, exit codes)."""
+
+from __future__ import annotations
+
+import os
+import select
+import sys
+import time
+
+import click
+
+from stridebeat.cli import cli
+from stridebeat.cli.options import job_for, preset_argument, settings_options
+from stridebeat.errors import AudioDeviceError
+from stridebeat.units import format_time
+
+STATUS_PERIOD_S = 0.1  # the status line is redrawn at most ten times a second
+DEFAULT_LATENCY_S = 0.1  # = stridebeat.live.LATENCY_S (not imported here: --help must not load numpy)
+
+
+@cli.command("live")
+@preset_argument
+@settings_options("plan", "stride", "metronome", "sound", "voice")
+@click.option("--every", type=click.Choice(["step", "stride"]), default="step", show_default=True,
+              help="Click on every step, or on every stride (every second step).")
+@click.option("--count-in", type=click.IntRange(0, 16), default=0, metavar="BEATS",
+              help="Beats of count-in, in another sound, before a metronome starts.")
+@click.option("--device", metavar="NAME|INDEX", help="Output device, by (part of) its name or its index; see "
+              "'stridebeat devices'. [default: the system's default output]")
+@click.option("--latency", type=click.FloatRange(0.005, 2.0), default=DEFAULT_LATENCY_S, metavar="S",
+              show_default=True, help="Output buffer in seconds; raise it if playback reports underflows.")
+def live_cmd(preset: str | None, every: str, count_in: int, device: str | None, latency: float, **kwargs) -> None:
+    """Play a race plan, a session or a metronome live, on a speaker or headphones.
+
+    PRESET: a preset name ('stridebeat preset list') or a .toml file; options given here override its values.
+
+    A plan plays exactly what 'render' writes for the same options. A metronome without --duration plays until you
+    quit. On a terminal: space pauses and resumes, + and - change a metronome's cadence by 1 spm (from the next beat),
+    q quits. Exits non-zero if the audio had gaps (underflows).
+
+    \b
+    Examples:
+      stridebeat live --cadence 220 --count-in 4
+      stridebeat live --cadence 190 --duration 5m --every stride
+      stridebeat live --time 51 --device USB
+      stridebeat live rhythm-3x500
+    """
+    from stridebeat import live
+
+    step = 2 if every == "stride" else 1
+    # Settings are checked before any device is touched: a typo should not wait for PortAudio.
+    program = live.program(job_for(preset, kwargs, open_ended=True), every=step, count_in=count_in)
+    out = live.resolve_device(device)
+    rate = live.playable_rate(out, program.samplerate, explicit=kwargs.get("samplerate") is not None)
+    if rate != program.samplerate:
+        click.echo(f"{out['name']} plays {rate} Hz, not {program.samplerate} Hz: playing at {rate} Hz "
+                   f"(pass --samplerate {rate} to render the same audio)", err=True)
+        kwargs["samplerate"] = str(rate)
+        program = live.program(job_for(preset, kwargs, open_ended=True), every=step, count_in=count_in)
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    player = live.Player(program.source, samplerate=program.samplerate, device=out, latency=latency).start()
+    quit = False
+    try:
+        if interactive:
+            quit = _interact(player, program)
+        else:
+            player.wait()
+    finally:  # also after q or Ctrl-C: the gaps count is worth knowing however playback ended
+        player.stop()
+        tempo = f" at {program.tempo.cadence_spm:g} spm" if program.tempo is not None else ""
+        click.echo(f"played {format_time(player.position / program.samplerate)}{tempo} on {out['name']}: "
+                   f"{player.underflows} underflows")
+    if player.error is not None:
+        raise AudioDeviceError(f"playback stopped by an internal error: {player.error!r}")
+    if not quit and program.n_frames is not None and player.position < program.n_frames:
+        raise AudioDeviceError(f"playback stopped after {format_time(player.position / program.samplerate)}: the output "
+                               "went away (unplugged, or the sound server stopped)")
+    if player.underflows:
+        raise AudioDeviceError(f"the audio had {player.underflows} gaps (underflows): pass a larger --latency or "
+                               "close programs that keep the CPU busy")
+
+
+def _interact(player, program) -> bool:
+    """Keys and the status line until playback ends (False) or q (True); the terminal is restored in any case."""
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    tty.setcbreak(fd)  # keys arrive one at a time, unechoed; Ctrl-C still interrupts
+    drawn = 0.0
+    try:
+        while not player.done.is_set():
+            ready, _, _ = select.select([fd], [], [], STATUS_PERIOD_S / 2)
+            for key in os.read(fd, 64).decode(errors="ignore") if ready else "":
+                if key in "qQ":
+                    return True
+                if key == " ":
+                    player.paused = not player.paused
+                elif key in "+=" and program.tempo is not None:
+                    program.tempo.nudge(+1)
+                elif key in "-_" and program.tempo is not None:
+                    program.tempo.nudge(-1)
+            now = time.monotonic()
+            if now - drawn >= STATUS_PERIOD_S:
+                drawn = now
+                line = status_line(program.status(player.heard_frame()), player)
+                click.echo(f"\r{line}\x1b[K", nl=False)
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        click.echo()
+    return False
+
+
+def status_line(status: dict, player) -> str:
+    t = status["elapsed_s"]
+    parts = [("-" if t <= -0.005 else "") + format_time(abs(t))]  # counting down to the gun or the first click
+    if status["distance_m"] is not None:
+        parts.append(f"{status['distance_m']:.0f} m")
+    if player.paused:
+        parts.append("PAUSED")
+    if status["cadence_spm"] is not None:
+        parts.append(f"{status['cadence_spm']:.1f} spm")
+    if status["next_cue"] is not None:
+        parts.append(f"next: {status['next_cue']}")
+    parts.append(f"underflows {player.underflows}")
+    return "  ".join(parts)
+
+
+@cli.command("devices")
+def devices_cmd() -> None:
+    """List the audio outputs 'live --device' can use (* marks the default)."""
+    from stridebeat import live
+
+    found = live.output_devices()
+    if not found:
+        live.resolve_device(None, found)  # raises the one-line "no output device" error
+    for d in found:
+        mark = "*" if d["default"] else " "
+        click.echo(f"{mark} {d['index']:>3}  {d['name']}  ({d['hostapi']}, {d['channels']} ch, {d['samplerate']} Hz)")

@@ -1,0 +1,222 @@
+"""`stridebeat preset list|show|save|delete|path`: presets kept by name, built in or the user's own."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import sys
+
+import click
+
+from stridebeat.cli import cli
+from stridebeat.cli.options import gather, settings_options
+from stridebeat.settings import SETTINGS
+
+ALL_GROUPS = tuple(dict.fromkeys(s.group for s in SETTINGS))  # every option render takes, in their order
+
+
+@cli.group("preset")
+def preset_group() -> None:
+    """Presets: a rep or a whole session saved once, used by name with plan, render and live.
+
+    Built-in presets ship with stridebeat; your own live in your configuration folder ('stridebeat preset path';
+    the STRIDEBEAT_PRESETS_DIR environment variable moves it). A preset of yours with a built-in's name replaces it.
+    Options typed on the command line override a preset's values.
+
+    \b
+    Intensity: --intensity 85% --reference-time 51.0 runs at 85 % of the speed of a 51.0 s 400 m:
+    500 m then take 500 / (400 / 51.0 × 0.85) = 75.0 s.
+
+    \b
+    Examples:
+      stridebeat preset list
+      stridebeat plan cadence-500-85 --reference-time 49.5
+      stridebeat render rhythm-3x500 -o session.wav
+    """
+
+
+@preset_group.command("list")
+def list_cmd() -> None:
+    """List built-in and user presets, one line each; a broken user preset is listed with the reason.
+
+    \b
+    Example:
+      stridebeat preset list
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from stridebeat import presets
+
+    rows = []
+    for entry in presets.entries():
+        where = "built-in" if entry.builtin else "user"
+        if entry.shadowed:
+            where += " (shadowed by user)" if entry.builtin else " (shadows built-in)"
+        if entry.preset is None:
+            rows.append((entry.name, "broken", where, entry.error))
+            continue
+        try:
+            brief = summary(entry.preset)
+        except (ValueError, TypeError) as exc:  # UsageError: plans that load but cannot be run are broken too
+            rows.append((entry.name, "broken", where, str(exc)))
+            continue
+        first_line = entry.preset.description.strip().split("\n")[0]
+        text = f"{brief} — {first_line}" if first_line else brief
+        rows.append((entry.name, entry.preset.kind, where, text))
+    # On a terminal only the summary gives way (cut at the terminal's width); piped, every line is whole.
+    terminal = sys.stdout.isatty()
+    table = Table(box=None, pad_edge=False, show_edge=False, expand=terminal)
+    for i, name in enumerate(("name", "kind", "where")):
+        table.add_column(name, no_wrap=True, min_width=max(len(name), *(len(r[i]) for r in rows)))
+    table.add_column("summary", no_wrap=True, overflow="ellipsis", ratio=1, min_width=10)
+    for row in rows:
+        table.add_row(*row)
+    width = shutil.get_terminal_size().columns if terminal else 10_000
+    console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False)
+    console.print(table)
+    click.echo("\n".join(line.rstrip() for line in console.file.getvalue().splitlines()))
+
+
+@preset_group.command("show")
+@click.argument("name")
+def show_cmd(name: str) -> None:
+    """Show a preset: its TOML file and the plan it makes.
+
+    \b
+    Example:
+      stridebeat preset show cadence-500-85
+    """
+    from stridebeat import presets
+
+    preset = presets.load(name)
+    where = "built-in" if preset.builtin else "user"
+    click.echo(f"# {preset.path} ({where})")
+    click.echo(preset.text.rstrip("\n"))
+    click.echo("")
+    click.echo(plan_summary(preset), nl=False)
+
+
+@preset_group.command("save")
+@click.argument("name")
+@settings_options(*ALL_GROUPS)
+@click.option("--from", "base", metavar="PRESET", help="Start from this rep preset; the options given change it.")
+@click.option("-d", "--description", help="What the preset trains (default: a summary of the plan).")
+@click.option("-f", "--force", is_flag=True, help="Replace a user preset of that name.")
+def save_cmd(name: str, base: str | None, description: str | None, force: bool, **kwargs) -> None:
+    """Save the given plan options as your preset NAME (refuses to replace one without --force).
+
+    NAME: letters, digits, '-', '_' and '.', up to 64 characters.
+
+    \b
+    Examples:
+      stridebeat preset save my-500 --distance 500 --intensity 85% --reference-time 49.8 --start standing
+      stridebeat preset save my-race --from race-51 --time 49.5 --steps-per-100m 46
+    """
+    from stridebeat import presets
+    from stridebeat.errors import UsageError
+    from stridebeat.job import prepare
+
+    presets.check_name(name)
+    values = gather(base, kwargs)
+    if not values:
+        raise UsageError("nothing to save: give plan options (e.g. --distance 500 --time 1:15) or --from PRESET")
+    job = prepare(values, open_ended=True)  # the whole plan, so a preset that saves also plays
+    path = presets.save(name, values, description=description or _rep_brief(values, job), force=force)
+    click.echo(f"saved {name}: {path}")
+    if (presets.builtin_dir() / path.name).is_file():
+        click.echo(f"note: it replaces the built-in {name}; 'stridebeat preset delete {name}' brings that back")
+
+
+@preset_group.command("delete")
+@click.argument("name")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation on a terminal.")
+def delete_cmd(name: str, yes: bool) -> None:
+    """Delete your preset NAME (built-in presets stay).
+
+    \b
+    Example:
+      stridebeat preset delete my-500
+    """
+    from stridebeat import presets
+
+    presets.check_name(name)
+    if not yes and sys.stdin.isatty() and not click.confirm(f"Delete your preset {name}?", default=False, err=True):
+        raise click.ClickException(f"{name} left as it was")
+    path = presets.delete(name)
+    click.echo(f"deleted {path}")
+
+
+@preset_group.command("path")
+@click.argument("name", required=False)
+def path_cmd(name: str | None) -> None:
+    """Print the folder of your presets, or the file a preset NAME comes from.
+
+    \b
+    Examples:
+      stridebeat preset path
+      stridebeat preset path race-51
+    """
+    from stridebeat import presets
+
+    click.echo(presets.locate(name)[0] if name else presets.user_dir())
+
+
+# --------------------------------------------------------------------------------------------------- summaries
+
+
+def summary(preset) -> str:
+    """One line: what the preset plans (planned in full, so a preset that cannot be run shows as broken)."""
+    from stridebeat.job import prepare
+    from stridebeat.session import prepare_session, rep_brief, say_duration
+    from stridebeat.units import format_time
+
+    if preset.kind == "rep":
+        return _rep_brief(preset.values, prepare(preset.values, open_ended=True))
+    job = prepare_session(preset)
+    groups: list[list] = []  # [what, rest, count]: runs of the same rep with the same rest after it
+    for rep in job.reps:
+        what = rep_brief(rep.job) if rep.label == "inline" else f"{rep.label} ({rep_brief(rep.job)})"
+        if groups and groups[-1][0] == what and rep.rest_after_s in (groups[-1][1], None):
+            groups[-1][2] += 1
+        else:
+            groups.append([what, rep.rest_after_s, 1])
+    parts = [(f"{n} × " if n > 1 else "") + what + (f", {say_duration(rest)} rest" if rest else "")
+             for what, rest, n in groups]
+    return f"{'; '.join(parts)}; {format_time(job.duration_s)} in all"
+
+
+def _rep_brief(values: dict, job) -> str:
+    from stridebeat.units import format_time
+
+    if job.planned is None:
+        cadence = values.get("cadence")
+        length = f" for {format_time(job.schedule.end_s)}" if values.get("duration") else " until stopped"
+        return f"metronome at {cadence} spm{length}" if cadence else "metronome"
+    plan = job.planned.plan
+    text = f"{plan.distance_m:g} m in {format_time(plan.target_time_s)}"
+    if values.get("intensity") is not None:
+        from stridebeat.settings import BY_KEY, parse_value
+
+        share = parse_value(BY_KEY["intensity"], values["intensity"])
+        if values.get("reference_time") is not None:
+            ref_d = parse_value(BY_KEY["reference_distance"], values.get("reference_distance", 400.0))
+            ref_t = parse_value(BY_KEY["reference_time"], values["reference_time"])
+            text += f" ({share:.0%} of {ref_d:g} m in {format_time(ref_t)})"
+        else:
+            text += f" ({share:.0%} of {values.get('max_speed')} m/s)"
+    return f"{text}, {plan.start} start, {plan.strategy} strategy"
+
+
+def plan_summary(preset) -> str:
+    """The plan a preset makes, as ``stridebeat plan`` shows it."""
+    from stridebeat import views
+    from stridebeat.job import prepare
+    from stridebeat.session import plan_text, prepare_session
+
+    if preset.kind == "session":
+        return plan_text(prepare_session(preset))
+    job = prepare(preset.values, open_ended=True)
+    if job.planned is None:
+        return _rep_brief(preset.values, job) + "\n"
+    return views.render_table(job.planned)

@@ -1,0 +1,148 @@
+"""A picture of a plan: speed, cadence and step length against distance, for a race or each rep of a session.
+
+matplotlib is an optional extra, imported only here and only when a plot is asked for. The figure is drawn on the Agg
+canvas directly (no pyplot), so plotting never changes the backend or global state of a program that imports us.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from stridebeat.errors import OutputError, UsageError
+from stridebeat.schedule import PlannedRace
+from stridebeat.units import format_time
+
+FORMATS = (".png", ".svg")
+SAMPLES = 801  # points per curve: 0.5 m apart over 400 m, smooth at any size the figure is viewed
+DPI = 100
+ACCEL_COLOR, HOLD_COLOR = "#fde3b0", "#cfe3f7"
+
+
+def plan_series(planned: PlannedRace) -> dict[str, np.ndarray | float | None]:
+    """The curves and marks that ``plot_plan`` draws, as data.
+
+    Cadence is the schedule's own (``PlannedRace.cadence_at``), the hold included, so its integral over a split is
+    that split's step count.
+    """
+    prof, T = planned.profile, planned.plan.target_time_s
+    # From first movement: before the reaction the runner is still and has no cadence or step length.
+    t = np.linspace(prof.reaction_s, T, SAMPLES)
+    v = prof.velocity(t)
+    t_peak = float(t[int(np.argmax(v))])
+    f = planned.cadence_at(t)
+    hold_m = planned.plan.distance_m - planned.hold_last_m if planned.hold_start_s is not None else None
+    return {
+        "time_s": t,
+        "distance_m": prof.position(t),
+        "velocity_mps": v,
+        "cadence_spm": 60.0 * f,
+        "step_length_m": v / np.maximum(f, 1e-9),
+        "split_distance_m": np.array([r.distance_m for r in planned.splits]),
+        "split_elapsed_s": np.array([r.elapsed_s for r in planned.splits]),
+        "accel_end_m": float(prof.position(t_peak)),
+        "hold_start_m": hold_m,
+    }
+
+
+def _draw(axes, planned: PlannedRace, s: dict, title: str) -> None:
+    x = s["distance_m"]
+    rows = (("velocity_mps", "speed (m/s)", "C0"), ("cadence_spm", "cadence (spm)", "C3"),
+            ("step_length_m", "step length (m)", "C2"))
+    for ax, (key, label, color) in zip(axes, rows):
+        ax.axvspan(0.0, s["accel_end_m"], color=ACCEL_COLOR, lw=0)
+        if s["hold_start_m"] is not None:
+            ax.axvspan(s["hold_start_m"], planned.plan.distance_m, color=HOLD_COLOR, lw=0)
+        for d in s["split_distance_m"]:
+            ax.axvline(d, color="0.6", lw=0.8, ls="--")
+        ax.plot(x, s[key], color=color, lw=1.6)
+        ax.set_ylabel(label)
+        ax.grid(True, axis="y", color="0.9")
+        ax.set_xlim(0.0, planned.plan.distance_m)
+    top = axes[0]
+    top.set_title(title, fontsize=10)
+    for d, t in zip(s["split_distance_m"], s["split_elapsed_s"]):
+        top.annotate(format_time(t), (d, 1.0), xycoords=("data", "axes fraction"), xytext=(-3, -3),
+                     textcoords="offset points", ha="right", va="top", fontsize=8)
+    top.annotate("acceleration", (s["accel_end_m"] / 2, 0.04), xycoords=("data", "axes fraction"), ha="center",
+                 fontsize=8, color="0.35")
+    if s["hold_start_m"] is not None:
+        top.annotate("hold", ((s["hold_start_m"] + planned.plan.distance_m) / 2, 0.04),
+                     xycoords=("data", "axes fraction"), ha="center", fontsize=8, color="0.35")
+    if s["hold_start_m"] is not None and planned.hold_step_m:
+        (d0, l0), (_, l1) = planned.hold_step_m[0], planned.hold_step_m[-1]
+        text = f"hold {planned.held_cadence_spm:.1f} spm\nstep {l0:.2f} → {l1:.2f} m ({(l1 - l0) / l0:+.0%})"
+        axes[2].annotate(text, (d0, 0.04), xycoords=("data", "axes fraction"), xytext=(4, 0),
+                         textcoords="offset points", fontsize=8, va="bottom")
+    axes[-1].set_xlabel("distance (m)")
+
+
+def plot_plan(planned: PlannedRace | list[PlannedRace], path: str | os.PathLike):
+    """Draw a plan (or each rep of a session, side by side) to a PNG or SVG file, chosen by the extension.
+
+    Parameters
+    ----------
+    planned : PlannedRace or list of PlannedRace
+        One race, or the reps of a session (one column each).
+    path : path-like
+        ``.png`` or ``.svg``; written atomically (a temporary file renamed over it).
+
+    Returns
+    -------
+    dict or list of dict
+        The plotted series (``plan_series``) of the race, or of each rep.
+
+    Raises
+    ------
+    UsageError
+        Another extension, an empty session, or matplotlib not installed.
+    OutputError
+        The file cannot be written.
+    """
+    path = Path(path)
+    ext = path.suffix.lower()
+    if ext not in FORMATS:
+        raise UsageError(f"cannot plot to {ext or 'a file without extension'!r}: name the file .png or .svg")
+    reps = list(planned) if isinstance(planned, (list, tuple)) else [planned]
+    if not reps:
+        raise UsageError("nothing to plot: the session has no reps")
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise UsageError("plotting needs matplotlib: pip install 'stridebeat[plot]'") from None
+
+    series = [plan_series(p) for p in reps]
+    n = len(reps)
+    fig = Figure(figsize=(4.0 + 4.0 * n if n > 1 else 9.0, 8.0), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(3, n, sharex="col", sharey="row", squeeze=False)
+    for i, (p, s) in enumerate(zip(reps, series)):
+        title = f"{p.plan.distance_m:g} m in {format_time(p.plan.target_time_s)}"
+        _draw(axes[:, i], p, s, f"rep {i + 1}: {title}" if n > 1 else title)
+    _save(fig, path, ext[1:])
+    return series if isinstance(planned, (list, tuple)) else series[0]
+
+
+def _save(fig, path: Path, fmt: str) -> None:
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fig.savefig(fh, format=fmt)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; a plot is an ordinary file for the user
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

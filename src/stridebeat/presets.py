@@ -1,0 +1,401 @@
+"""Presets: a rep or a whole session saved once as TOML, found by name, validated through the one settings gate.
+
+A preset file carries ``schema`` (the format version), ``kind`` (``rep`` or ``session``) and ``description`` (what it
+trains). A **rep** holds setting keys exactly as ``stridebeat.settings.SETTINGS`` names them, validated by
+``settings.parse_values`` and ``settings.build``: the same gate as the command line. A **session** holds an ordered
+list ``reps`` and the ``rest`` between reps (a duration: "6m", "90s", "1:30")::
+
+    rest = "6m"
+    [[reps]]
+    preset = "cadence-500-85"   # a rep preset (settings given beside it override it) or another session
+    repeat = 3
+    [[reps]]
+    distance = 200              # or the rep's settings inline
+    time = 25.0
+    rest = "3m"                 # an entry's own rest: after each of its reps, instead of the session's
+
+Session-wide keys may only be sound and voice settings: a track has one sound (see ``stridebeat.session``). A session
+may include another session; a reference cycle is an error.
+
+Built-in presets ship in the package (``assets.presets_dir()``); user presets live in ``<user config dir>/presets``
+(``STRIDEBEAT_PRESETS_DIR`` overrides it) and shadow a built-in of the same name. Every error is one ``PresetError``
+line naming the file and the key (and the line, for TOML syntax errors).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from stridebeat import settings
+from stridebeat.errors import OutputError, PresetError, StridebeatError, UsageError
+from stridebeat.atomic import write_text
+from stridebeat.settings import DISPLACES
+from stridebeat.units import parse_duration
+
+SCHEMA = 1
+KINDS = ("rep", "session")
+ENV_DIR = "STRIDEBEAT_PRESETS_DIR"
+SUFFIX = ".toml"
+NAME_MAX = 64
+META_KEYS = ("schema", "kind", "description")
+TRACK_GROUPS = ("sound", "voice")  # settings that describe the whole track: one value per session
+REPEAT_RANGE = (1, 50)
+REST_RANGE_S = (10.0, 3600.0)  # the rest cues need 10 s; an hour is no longer a rest
+_NAME_CHARS = re.compile(r"^[A-Za-z0-9_.-]+$")
+# Names Windows reserves for devices: a preset folder synced to a Windows machine must still work there.
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+_TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of document\)$")
+
+@dataclass(frozen=True)
+class RepSpec:
+    """One rep of a session, resolved: its settings and the rest after it (None after the last rep)."""
+
+    label: str  # the preset it came from, or "inline"
+    values: dict[str, Any]
+    rest_after_s: float | None
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    path: Path
+    kind: str  # rep or session
+    description: str
+    values: dict[str, Any]  # rep: its settings; session: session-wide sound and voice settings (parsed)
+    reps: tuple[RepSpec, ...] = ()  # session only, repeats expanded
+    builtin: bool = False
+    text: str = field(default="", repr=False)
+
+
+# --------------------------------------------------------------------------------------------------- where they live
+
+
+def builtin_dir() -> Path:
+    from stridebeat.assets import presets_dir
+
+    return presets_dir()
+
+
+def user_dir() -> Path:
+    """The user's preset folder: ``$STRIDEBEAT_PRESETS_DIR``, else the platform's config folder + ``presets``."""
+    env = os.environ.get(ENV_DIR)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("stridebeat")) / "presets"
+
+
+def check_name(name: str) -> str:
+    """A preset name is a safe file name; PresetError (one line) otherwise."""
+    hint = "use letters, digits, '-', '_' and '.', e.g. cadence-500-85"
+    if not name:
+        raise PresetError(f"preset name is empty: {hint}")
+    if "/" in name or "\\" in name or os.sep in name:
+        raise PresetError(f"preset name {name!r} contains a path separator: {hint}")
+    if ".." in name:
+        raise PresetError(f"preset name {name!r} contains '..': {hint}")
+    if name.startswith("."):
+        raise PresetError(f"preset name {name!r} starts with a dot (a hidden file): {hint}")
+    if len(name) > NAME_MAX:
+        raise PresetError(f"preset name is {len(name)} characters long: keep it to {NAME_MAX}")
+    if not _NAME_CHARS.match(name):
+        raise PresetError(f"preset name {name!r} has characters other than letters, digits, '-', '_' and '.': {hint}")
+    if name.split(".")[0].lower() in _RESERVED:
+        raise PresetError(f"preset name {name!r} is reserved for a device on Windows: choose another")
+    return name
+
+
+def is_path(name_or_path: str | os.PathLike) -> bool:
+    text = os.fspath(name_or_path)
+    return text.endswith(SUFFIX) or "/" in text or os.sep in text
+
+
+def locate(name: str) -> tuple[Path, bool]:
+    """(file, built in?) of a preset name: the user's preset first, so it shadows a built-in of the same name."""
+    check_name(name)
+    for folder, builtin in ((user_dir(), False), (builtin_dir(), True)):
+        path = folder / f"{name}{SUFFIX}"
+        if path.is_file():
+            return path, builtin
+    raise PresetError(f"no preset named {name!r} (built-in or in {user_dir()}): see 'stridebeat preset list'")
+
+
+# ---------------------------------------------------------------------------------------------------------- reading
+
+
+def load(name_or_path: str | os.PathLike) -> Preset:
+    """Read and validate a preset by name (user, then built-in) or by path to a ``.toml`` file."""
+    return _load(name_or_path, ())
+
+
+def load_values(name_or_path: str | os.PathLike) -> dict[str, Any]:
+    """The settings of a rep preset (parsed), for ``cli.options.gather``; a session has no single set of values."""
+    preset = load(name_or_path)
+    if preset.kind != "rep":
+        raise PresetError(
+            f"{preset.path}: {preset.name!r} is a session of {len(preset.reps)} reps, not a single rep: "
+            "only a rep preset fits here"
+        )
+    return dict(preset.values)
+
+
+def _load(name_or_path: str | os.PathLike, stack: tuple[str, ...]) -> Preset:
+    if is_path(name_or_path):
+        path, builtin = Path(name_or_path), False
+        if not path.is_file():
+            raise PresetError(f"{path}: no such preset file")
+        name = path.stem
+    else:
+        name = os.fspath(name_or_path)
+        path, builtin = locate(name)
+    key = str(path.resolve())
+    if key in stack:
+        chain = " → ".join(Path(p).stem for p in (*stack[stack.index(key):], key))
+        raise PresetError(f"{path}: reference cycle {chain}")
+    text, data = _read(path)
+    schema = data.get("schema")
+    if schema is None:
+        raise PresetError(f"{path}: no 'schema' key: a stridebeat preset starts with schema = {SCHEMA}")
+    if isinstance(schema, bool) or not isinstance(schema, int):
+        raise PresetError(f"{path}: schema: a whole number is expected, got {schema!r}")
+    if schema > SCHEMA:
+        raise PresetError(f"{path}: schema {schema} is newer than this stridebeat reads ({SCHEMA}): update stridebeat")
+    if schema < 1:
+        raise PresetError(f"{path}: schema {schema} is not a preset schema: use schema = {SCHEMA}")
+    kind = data.get("kind", "rep")
+    if kind not in KINDS:
+        raise PresetError(f"{path}: kind: {kind!r} is not one of {', '.join(KINDS)}")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise PresetError(f"{path}: description: text is expected, got {description!r}")
+    body = {k: v for k, v in data.items() if k not in META_KEYS}
+    if kind == "rep":
+        values = _settings(path, body, where="")
+        _gate(path, values, where="")
+        return Preset(name, path, kind, description, values, (), builtin, text)
+    session_values, reps = _session(path, body, (*stack, key))
+    return Preset(name, path, kind, description, session_values, reps, builtin, text)
+
+
+def _read(path: Path) -> tuple[str, dict[str, Any]]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PresetError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PresetError(f"{path}, line {line}: not UTF-8 text") from None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        m = _TOML_AT.search(message)
+        # tomllib only says "at end of document" for an unterminated value: that is the file's last line.
+        line = int(m.group(1)) if m and m.group(1) else max(1, len(text.splitlines()))
+        reason = _TOML_AT.sub("", message)
+        raise PresetError(f"{path}, line {line}: TOML syntax error: {reason}") from None
+
+
+def _settings(path: Path, body: dict[str, Any], *, where: str) -> dict[str, Any]:
+    """Setting keys → parsed values; each error names the file and the key."""
+    out = {}
+    for key, raw in body.items():
+        setting = settings.BY_KEY.get(key)
+        if setting is None:
+            close = difflib.get_close_matches(key, [*settings.BY_KEY, *META_KEYS], n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise PresetError(f"{path}: {where}unknown key {key!r}{hint}")
+        if isinstance(raw, dict):
+            raise PresetError(f"{path}: {where}{key}: a value is expected, got a table")
+        try:
+            out[key] = settings.parse_value(setting, raw)
+        except (ValueError, TypeError) as exc:  # UsageError, and a parser's own surprise on odd TOML values
+            raise PresetError(f"{path}: {where}{key}: {exc}") from None
+    return out
+
+
+def _gate(path: Path, values: dict[str, Any], *, where: str) -> None:
+    """Through the one gate from values to plan objects, so a preset that loads also builds."""
+    try:
+        settings.build(values)
+    except (ValueError, TypeError, ArithmeticError) as exc:  # UsageError, and any surprise from odd combinations
+        raise PresetError(f"{path}: {where}{exc}") from None
+
+
+def _rest(path: Path, raw: Any, where: str) -> float:
+    try:
+        rest = parse_duration(raw, what="rest") if not isinstance(raw, bool) else float("nan")
+    except UsageError as exc:
+        raise PresetError(f"{path}: {where}rest: {exc}") from None
+    lo, hi = REST_RANGE_S
+    if not lo <= rest <= hi:
+        raise PresetError(f"{path}: {where}rest: {raw!r} is out of range: give {lo:g} s to {hi / 60:g} minutes")
+    return rest
+
+
+def _session(path: Path, body: dict[str, Any], stack: tuple[str, ...]) -> tuple[dict[str, Any], tuple[RepSpec, ...]]:
+    items = body.pop("reps", None)
+    rest_raw = body.pop("rest", None)
+    rest = _rest(path, rest_raw, "") if rest_raw is not None else None
+    track_values = _settings(path, body, where="")
+    for key in track_values:
+        if settings.BY_KEY[key].group not in TRACK_GROUPS:
+            raise PresetError(
+                f"{path}: {key}: a session-wide key must be a sound or voice setting; put {key} in each rep"
+            )
+    if not isinstance(items, list) or not items:
+        raise PresetError(f"{path}: reps: a session needs a list of reps, e.g. reps = [{{ preset = \"race-51\" }}]")
+    reps: list[RepSpec] = []
+    for i, item in enumerate(items, 1):
+        where = f"reps[{i}]: "
+        if not isinstance(item, dict):
+            raise PresetError(f"{path}: {where}a table is expected, got {item!r}")
+        item = dict(item)
+        repeat = item.pop("repeat", 1)
+        lo, hi = REPEAT_RANGE
+        if isinstance(repeat, bool) or not isinstance(repeat, int) or not lo <= repeat <= hi:
+            raise PresetError(f"{path}: {where}repeat: {repeat!r} is not a whole number from {lo} to {hi}")
+        item_rest = _rest(path, item.pop("rest"), where) if "rest" in item else rest
+        inner = _item_reps(path, where, item, stack)
+        # A referenced session keeps its own rests inside; the rest after its last rep is this item's.
+        last = inner[-1]
+        inner = [*inner[:-1], RepSpec(last.label, last.values, item_rest)]
+        for _ in range(repeat):
+            reps.extend(inner)
+    if any(r.rest_after_s is None for r in reps[:-1]):
+        raise PresetError(f"{path}: rest: give the rest between reps, e.g. rest = \"6m\" (for the session or a rep)")
+    reps[-1] = RepSpec(reps[-1].label, reps[-1].values, None)
+    return track_values, tuple(reps)
+
+
+def _item_reps(path: Path, where: str, item: dict[str, Any], stack: tuple[str, ...]) -> list[RepSpec]:
+    """The reps one session entry stands for: inline settings, or a referenced preset with optional overrides."""
+    ref = item.pop("preset", None)
+    own = _settings(path, item, where=where)
+    if ref is None:
+        if not own:
+            raise PresetError(f"{path}: {where}empty: give preset = \"name\" or the rep's settings")
+        _gate(path, own, where=where)
+        return [RepSpec("inline", own, None)]
+    if not isinstance(ref, str):
+        raise PresetError(f"{path}: {where}preset: a preset name is expected, got {ref!r}")
+    try:
+        locate(ref)
+    except PresetError as exc:
+        raise PresetError(f"{path}: {where}preset: {exc}") from None
+    target = _load(ref, stack)  # an error inside the referenced file names that file
+    if target.kind == "session":
+        if own:
+            raise PresetError(f"{path}: {where}settings cannot be added to a session ({target.name!r})")
+        return list(target.reps)
+    merged = override(target.values, own)
+    _gate(path, merged, where=where)
+    return [RepSpec(target.name, merged, None)]
+
+
+def override(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with ``overrides`` on top; an override also removes the settings it displaces (``DISPLACES``)."""
+    out = dict(values)
+    for key in overrides:
+        for other in DISPLACES.get(key, ()):
+            if other not in overrides:
+                out.pop(other, None)
+    out.update(overrides)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------- writing
+
+
+def dumps(values: dict[str, Any], *, description: str) -> str:
+    """A rep preset as TOML text: meta keys first, then the settings in ``SETTINGS`` order."""
+    import tomli_w
+
+    parsed = settings.parse_values(values)
+    ordered = {s.key: parsed[s.key] for s in settings.SETTINGS if parsed.get(s.key) is not None}
+    head = "# A stridebeat rep preset (keys: see 'stridebeat render --help'; a key is its option without the dashes).\n"
+    return head + tomli_w.dumps({"schema": SCHEMA, "kind": "rep", "description": description, **ordered})
+
+
+def save(name: str, values: dict[str, Any], *, description: str = "", force: bool = False) -> Path:
+    """Validate ``values`` and write them as the user preset ``name``, atomically.
+
+    Raises
+    ------
+    PresetError
+        A bad name or invalid values.
+    OutputError
+        An existing preset without ``force``, or a folder that cannot be written.
+    """
+    check_name(name)
+    try:
+        parsed = settings.parse_values(values)
+        settings.build(parsed)
+    except UsageError as exc:
+        raise PresetError(f"preset {name!r} not saved: {exc}") from None
+    path = user_dir() / f"{name}{SUFFIX}"
+    write_text(path, dumps(parsed, description=description), replace=force)
+    return path
+
+
+def delete(name: str) -> Path:
+    """Delete the user preset ``name`` (built-ins cannot be deleted)."""
+    check_name(name)
+    path = user_dir() / f"{name}{SUFFIX}"
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        if (builtin_dir() / f"{name}{SUFFIX}").is_file():
+            raise PresetError(f"{name!r} is a built-in preset: it cannot be deleted") from None
+        raise PresetError(f"no user preset named {name!r} in {user_dir()}") from None
+    except OSError as exc:
+        raise OutputError(f"cannot delete {path}: {exc.strerror or exc}") from None
+    return path
+
+
+# ---------------------------------------------------------------------------------------------------------- listing
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A preset file as ``preset list`` shows it: loaded, or broken with the reason."""
+
+    name: str
+    path: Path
+    builtin: bool
+    shadowed: bool  # built-in: hidden by a user preset; user: hides a built-in
+    preset: Preset | None
+    error: str | None
+
+
+def entries() -> list[Entry]:
+    """Every built-in and user preset, user ones first; a broken file becomes an entry with its error, never a crash."""
+    builtin = {p.stem: p for p in _files(builtin_dir())}
+    user = {p.stem: p for p in _files(user_dir())}
+    out = []
+    for names, files, is_builtin, others in ((user, user, False, builtin), (builtin, builtin, True, user)):
+        for name in sorted(names):
+            path = files[name]
+            try:
+                check_name(name)
+                preset, error = replace(_load(path, ()), builtin=is_builtin), None
+            except (StridebeatError, ValueError, TypeError, OSError) as exc:
+                preset, error = None, str(exc)
+            out.append(Entry(name, path, is_builtin, name in others, preset, error))
+    return out
+
+
+def _files(folder: Path) -> list[Path]:
+    try:
+        return sorted(p for p in folder.iterdir() if p.suffix == SUFFIX and not p.name.startswith(".") and p.is_file())
+    except OSError:
+        return []  # no user folder yet

@@ -1,0 +1,42 @@
+"""Shared fixtures. Core-engine fixtures first; environment fixtures (a sound server) may follow below."""
+
+from __future__ import annotations
+
+import io
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+
+@dataclass(frozen=True)
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(capsys, monkeypatch):
+    """Run ``stridebeat ARGS`` in-process through the real entry point (``stridebeat.cli.main``).
+
+    stdin is an empty non-terminal, as in a script, so no command prompts. Returns exit code, stdout and stderr.
+    """
+    from stridebeat.cli import main
+
+    def run(*args: str) -> CliResult:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+        capsys.readouterr()  # drop anything printed before
+        with pytest.raises(SystemExit) as exit_info:
+            main([str(a) for a in args])
+        captured = capsys.readouterr()
+        code = exit_info.value.code
+        return CliResult(0 if code is None else code, captured.out, captured.err)
+
+    return run
+
+
+# --- Sound-server fixture for the live-playback tests (marker ``soundserver``; see soundserver.py). ---
+# Restored by the core-engine test session, which overwrote this file by mistake: the original re-exported
+# ``sound_server`` from soundserver.py so test_live_server.py can request it; its owner may adjust this section.
+from soundserver import sound_server  # noqa: E402,F401

@@ -1,0 +1,118 @@
+"""The plan plot: a real image whose curves are the plan's, and a one-line error without matplotlib."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+import pytest
+
+from stridebeat.errors import UsageError
+from stridebeat.job import prepare
+from stridebeat.plot import plot_plan
+
+try:
+    import matplotlib.image as mpimg
+except ImportError:  # the error-message test below still runs, and is the one that matters then
+    mpimg = None
+needs_matplotlib = pytest.mark.skipif(
+    mpimg is None, reason="matplotlib is not installed: pip install 'stridebeat[plot]' to run the plot tests"
+)
+
+
+@pytest.fixture(scope="module")
+def planned():
+    return prepare({"time": "51"}).planned
+
+
+def _non_blank(img: np.ndarray) -> float:
+    """Share of pixels that are not white."""
+    return float(np.mean(np.any(img[..., :3] < 0.95, axis=-1)))
+
+
+@needs_matplotlib
+def test_png_is_a_real_picture(tmp_path, planned):
+    path = tmp_path / "race.png"
+    plot_plan(planned, path)
+    img = mpimg.imread(path)
+    assert img.shape == (800, 900, 4)  # 9 × 8 inches at 100 dpi
+    assert 0.15 < _non_blank(img) < 0.9
+    # The curves' colours are drawn: blue speed, red cadence, green step length (matplotlib's C0, C3, C2).
+    for rgb in ((0x1F, 0x77, 0xB4), (0xD6, 0x27, 0x28), (0x2C, 0xA0, 0x2C)):
+        close = np.all(np.abs(img[..., :3] * 255 - rgb) < 8, axis=-1)
+        assert close.sum() > 300, rgb
+
+
+@needs_matplotlib
+def test_svg_carries_the_split_times(tmp_path, planned):
+    path = tmp_path / "race.svg"
+    plot_plan(planned, path)
+    text = path.read_text()
+    assert text.lstrip().startswith("<?xml") and "<svg" in text
+    for row in planned.splits:
+        assert f"{row.elapsed_s:.2f}" in text  # matplotlib embeds the annotations' text as comments/glyph ids
+
+
+@needs_matplotlib
+def test_series_equal_the_plan(tmp_path, planned):
+    s = plot_plan(planned, tmp_path / "race.png")
+    prof, t = planned.profile, s["time_s"]
+    np.testing.assert_allclose(s["velocity_mps"], prof.velocity(t), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(s["distance_m"], prof.position(t), rtol=0, atol=1e-9)
+    assert s["distance_m"][0] == pytest.approx(0.0) and s["distance_m"][-1] == pytest.approx(400.0)
+    np.testing.assert_allclose(s["step_length_m"] * s["cadence_spm"] / 60.0, s["velocity_mps"], atol=1e-9)
+    np.testing.assert_array_equal(s["split_distance_m"], [r.distance_m for r in planned.splits])
+    np.testing.assert_array_equal(s["split_elapsed_s"], [r.elapsed_s for r in planned.splits])
+    assert s["hold_start_m"] == 200.0
+    # The shaded acceleration ends at the speed peak.
+    peak = float(np.max(prof.velocity(np.linspace(0, 51, 20001))))
+    assert prof.velocity(np.interp(s["accel_end_m"], s["distance_m"], t)) == pytest.approx(peak, rel=1e-4)
+    held = s["distance_m"] > 200.0 + 1e-6
+    np.testing.assert_allclose(s["cadence_spm"][held], planned.held_cadence_spm, rtol=1e-12)
+    # The plotted cadence integrates to the schedule's footstrikes in every split: Σ f dt over the split equals the
+    # split's cadence times its running time, which the schedule derives from its own phase.
+    f = s["cadence_spm"] / 60.0
+    phase = np.concatenate([[0.0], np.cumsum((f[1:] + f[:-1]) / 2 * np.diff(t))])
+    at = np.interp(s["split_elapsed_s"], t, phase)
+    steps = np.diff(np.concatenate([[0.0], at]))
+    starts = np.concatenate([[planned.plan.reaction_s], s["split_elapsed_s"][:-1]])
+    cadence = 60.0 * steps / (s["split_elapsed_s"] - starts)
+    np.testing.assert_allclose(cadence, [r.cadence_spm for r in planned.splits], rtol=2e-3)
+    assert abs(at[-1] - planned.total_steps) < 1.0
+
+
+@needs_matplotlib
+def test_session_plots_each_rep(tmp_path, planned):
+    short = prepare({"time": "24", "distance": "200", "hold_last": "0"}).planned
+    path = tmp_path / "session.png"
+    series = plot_plan([planned, short], path)
+    assert len(series) == 2 and series[1]["hold_start_m"] is None
+    assert series[1]["distance_m"][-1] == pytest.approx(200.0)
+    img = mpimg.imread(path)
+    assert img.shape == (800, 1200, 4)
+    # Both columns carry curves.
+    assert _non_blank(img[:, :600]) > 0.1 and _non_blank(img[:, 600:]) > 0.1
+
+
+def test_bad_extension_and_empty_session(tmp_path, planned):
+    with pytest.raises(UsageError, match=r"cannot plot to '\.jpg': name the file \.png or \.svg"):
+        plot_plan(planned, tmp_path / "race.jpg")
+    with pytest.raises(UsageError, match="no reps"):
+        plot_plan([], tmp_path / "race.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_matplotlib(tmp_path, planned, monkeypatch):
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    with pytest.raises(UsageError) as info:
+        plot_plan(planned, tmp_path / "race.png")
+    assert str(info.value) == "plotting needs matplotlib: pip install 'stridebeat[plot]'"
+    assert info.value.exit_code == 2
+    assert not (tmp_path / "race.png").exists()

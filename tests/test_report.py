@@ -1,0 +1,47 @@
+"""The terminal summary after a render: where things fall in the file, in the plan's own numbers."""
+
+from __future__ import annotations
+
+from stridebeat.job import prepare
+from stridebeat.report import summary_after_render
+
+
+def test_race_summary():
+    job = prepare({"time": "51"})
+    track = job.track()
+    lines = summary_after_render(track, job, "race51.wav")
+    assert lines[0] == "wrote race51.wav: 58.00 s (2557800 frames at 44100 Hz, stereo)"
+    assert lines[1] == f"gun at 5.000 s in the file (frame 220500); {job.planned.total_steps} footstrikes"
+    rows = lines[2:6]
+    assert [r.split()[0] for r in rows] == ["100", "200", "300", "400"]
+    for line, split in zip(rows, job.planned.splits):
+        assert f"{split.cadence_spm:.1f} spm" in line
+        assert f"at {5.0 + split.elapsed_s:.2f} s in the file" in line
+        assert line.endswith("held") == split.held
+    held = job.planned.held_cadence_spm
+    assert lines[6] == f"held cadence {held:.1f} spm from 200 m (24.48 s after the gun) to the finish"
+    assert len(lines) == 7
+
+
+def test_metronome_summary():
+    job = prepare({"cadence": "190", "duration": "90s"})
+    lines = summary_after_render(job.track(), job, "drills.wav")
+    assert lines[0].startswith("wrote drills.wav: 1:32.00 (")  # 90 s and the 2 s tail
+    assert lines[1:] == [f"metronome: {len(job.schedule.steps_s)} clicks at 190.0 spm"]
+
+
+def test_session_summary_one_line_per_rep():
+    """A session job (session.SessionJob) has no single plan: each rep gets a line on the file's clock."""
+    from types import SimpleNamespace
+
+    race, metronome = prepare({"time": "51"}), prepare({"cadence": "190", "duration": "60s"})
+    track = race.track()  # any track: its origin is the session's time 0
+    reps = (SimpleNamespace(number=1, label="400", job=race, gun_s=0.0),
+            SimpleNamespace(number=2, label="drills", job=metronome, gun_s=300.0))
+    job = SimpleNamespace(planned=None, reps=reps, schedule=race.schedule)
+    lines = summary_after_render(track, job, "session.wav")
+    held = race.planned.held_cadence_spm
+    assert lines[1:] == [
+        f"rep 1 (400): 400 m in 51.00 s, gun at 5.00 s in the file, held {held:.1f} spm",
+        f"rep 2 (drills): {len(metronome.schedule.steps_s)} clicks, gun at 5:05.00 in the file",
+    ]
