@@ -343,3 +343,63 @@ def test_live_and_devices_have_help():
 
     for name in ("live", "devices"):
         assert cli.commands[name].help and cli.commands[name].help.strip()
+
+
+class FakePlayer:
+    """Stands in for live.Player in CLI tests: plays instantly, with the given number of underflows."""
+
+    underflows_to_report = 0
+
+    def __init__(self, source, *, samplerate, device, latency):
+        self.source, self.samplerate = source, samplerate
+        self.position, self.underflows, self.error, self.paused = 0, 0, None, False
+
+    def start(self):
+        self.position = self.source.n_frames
+        self.underflows = self.underflows_to_report
+        return self
+
+    def wait(self):
+        return True
+
+    def stop(self):
+        pass
+
+
+@pytest.fixture
+def fake_output(monkeypatch):
+    device = dict(DEVICES[0])  # 48 kHz
+    monkeypatch.setattr(live, "resolve_device", lambda spec: device)
+    monkeypatch.setattr(live, "Player", FakePlayer)
+    return device
+
+
+def test_underflows_give_a_non_zero_exit(run_cli, fake_output, monkeypatch):
+    monkeypatch.setattr(live, "playable_rate", lambda device, rate, explicit: rate)
+    monkeypatch.setattr(FakePlayer, "underflows_to_report", 2)
+    result = run_cli("live", "--cadence", "180", "--duration", "3s")
+    assert result.code == 1
+    assert result.out == "played 5.00 on HDA Intel PCH: ALC257 Analog (hw:0,0): 2 underflows\n"
+    assert result.err == ("Error: the audio had 2 gaps (underflows): pass a larger --latency or close programs that "
+                          "keep the CPU busy\n")
+
+
+def test_a_device_that_rejects_the_rate_plays_at_its_own(run_cli, fake_output, monkeypatch):
+    monkeypatch.setattr(live, "playable_rate", lambda device, rate, explicit: device["samplerate"])
+    result = run_cli("live", "--time", "51")
+    assert result.code == 0
+    assert result.err == ("HDA Intel PCH: ALC257 Analog (hw:0,0) plays 48000 Hz, not 44100 Hz: playing at 48000 Hz "
+                          "(pass --samplerate 48000 to render the same audio)\n")
+    assert result.out.endswith(": 0 underflows\n")
+
+
+def test_the_status_line():
+    from stridebeat.cli.live import status_line
+
+    player = types.SimpleNamespace(paused=False, underflows=0)
+    race = dict(elapsed_s=65.3, distance_m=412.0, cadence_spm=201.04, next_cue="finish")
+    assert status_line(race, player) == "1:05.30  412 m  201.0 spm  next: finish  underflows 0"
+    player.paused, player.underflows = True, 3
+    before = dict(elapsed_s=-2.5, distance_m=None, cadence_spm=None, next_cue=None)
+    assert status_line(before, player) == "-2.50  PAUSED  underflows 3"
+    assert status_line({**before, "elapsed_s": -0.001}, player).startswith("0.00  ")

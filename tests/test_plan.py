@@ -164,7 +164,7 @@ def test_velocity_is_continuous(d, speed, strategy, start):
     fine = np.abs(np.diff(prof.velocity(np.arange(0.0, T, 2e-4))))
     # A human accelerates at most ~10 m/s² (v_max/τ); a jump of any size would not shrink with the step.
     assert coarse.max() < 15.0 * 2e-3
-    assert fine.max() < 0.15 * coarse.max() + 1e-12
+    assert fine.max() < 0.15 * coarse.max() + 1e-9  # (a constant speed has no change to shrink)
     assert np.all(prof.velocity(np.arange(0.0, T, 1e-3)) >= 0.0)
 
 
@@ -261,7 +261,7 @@ def test_custom_splits_are_reproduced(race):
     coarse = np.abs(np.diff(planned.profile.velocity(np.arange(0.0, plan.target_time_s, 2e-3))))
     fine = np.abs(np.diff(planned.profile.velocity(np.arange(0.0, plan.target_time_s, 2e-4))))
     assert coarse.max() < 15.0 * 2e-3
-    assert fine.max() < 0.15 * coarse.max()
+    assert fine.max() < 0.15 * coarse.max() + 1e-9  # (a constant speed has no change to shrink)
 
 
 def test_the_documented_custom_example_is_reproduced():

@@ -16,18 +16,25 @@ from stridebeat.errors import OutputError
 
 
 @contextmanager
-def atomic_file(path: str | os.PathLike, *, replace: bool = True, binary: bool = True) -> Iterator[tuple[IO, Path]]:
+def atomic_file(
+    path: str | os.PathLike, *, replace: bool = True, binary: bool = True, make_folder: bool = False
+) -> Iterator[tuple[IO, Path]]:
     """Yield (open file, its temporary path); on a clean exit the file is synced and published at ``path``.
 
     Without ``replace``, ``os.link`` publishes the file only if no file of that name exists, in one step (no
-    check-then-write race); a taken name raises OutputError. The caller may finish the temporary file by path (e.g.
+    check-then-write race); a taken name raises OutputError. ``make_folder`` creates a missing folder (the user's
+    preset folder on first save); otherwise a missing folder is an error, as the user named it. The caller may finish the temporary file by path (e.g.
     append chunks) inside the block, after closing nothing: the handle is flushed and synced on exit.
     """
     path = Path(path)
     folder = path.parent
     tmp = folder / f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.part"
+    if make_folder:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         # O_EXCL: the name is ours alone; 0o666 lets the user's umask decide the mode, as for any file they save.
         fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "w+b" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": "\n"})) as fh:
@@ -49,9 +56,9 @@ def atomic_file(path: str | os.PathLike, *, replace: bool = True, binary: bool =
         tmp.unlink(missing_ok=True)
 
 
-def write_text(path: str | os.PathLike, text: str, *, replace: bool = True) -> Path:
+def write_text(path: str | os.PathLike, text: str, *, replace: bool = True, make_folder: bool = False) -> Path:
     """Write a small text file (preset, timeline, labels) atomically."""
-    with atomic_file(path, replace=replace, binary=False) as (fh, _):
+    with atomic_file(path, replace=replace, binary=False, make_folder=make_folder) as (fh, _):
         fh.write(text)
     return Path(path)
 

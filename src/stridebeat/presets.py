@@ -343,7 +343,7 @@ def save(name: str, values: dict[str, Any], *, description: str = "", force: boo
     except UsageError as exc:
         raise PresetError(f"preset {name!r} not saved: {exc}") from None
     path = user_dir() / f"{name}{SUFFIX}"
-    write_text(path, dumps(parsed, description=description), replace=force)
+    write_text(path, dumps(parsed, description=description), replace=force, make_folder=True)
     return path
 
 

@@ -119,9 +119,10 @@ class _Phase:
         if t_first > react:
             first_rate = 1.0 / (t_first - react)
             lead = [0.0] if react > 0 else []  # standing still until the reaction time
-            t = np.concatenate([lead, before, after[1:]])
-            phi = np.concatenate([lead, (before - react) * first_rate, phi_after[1:]])
-            f_grid = np.concatenate([lead, [0.0], np.full(n0 - 1, first_rate), f[1:]])
+            # At the first footstrike itself the cadence is the model's: the rate of the steps that follow.
+            t = np.concatenate([lead, before[:-1], after])
+            phi = np.concatenate([lead, (before[:-1] - react) * first_rate, phi_after])
+            f_grid = np.concatenate([lead, [0.0], np.full(n0 - 2, first_rate), f])
         else:  # a rolling start: no first step from rest, the cadence model from the first instant
             t, phi, f_grid = after, phi_after - 1.0, f
         self.t, self.phi, self.f_grid = t, phi, f_grid

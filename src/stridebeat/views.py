@@ -52,17 +52,18 @@ def to_json(data: dict) -> str:
 
 
 def steps_csv(planned: PlannedRace) -> str:
-    """One row per footstrike: time, foot, distance, step length, instantaneous cadence."""
+    """One row per footstrike: time, foot, distance, the step just taken, and the cadence heard (60 / the interval
+    since the previous click; empty on the first, which has no previous click)."""
     s = planned.schedule
     x = planned.profile.position(s.steps_s)
-    prev_x = np.concatenate([[0.0], x[:-1]])
-    prev_t = np.concatenate([[planned.plan.reaction_s], s.steps_s[:-1]])
+    step = np.diff(np.concatenate([[0.0], x]))
+    heard = np.concatenate([[np.nan], 60.0 / np.diff(s.steps_s)])
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["step", "t_s", "foot", "distance_m", "step_length_m", "cadence_spm"])
     for i, (t, f) in enumerate(zip(s.steps_s, s.feet)):
-        w.writerow([i + 1, f"{t:.6f}", "RL"[int(f)], f"{x[i]:.3f}", f"{x[i] - prev_x[i]:.3f}",
-                    f"{60.0 / (t - prev_t[i]):.1f}"])
+        cadence = "" if i == 0 else f"{heard[i]:.1f}"
+        w.writerow([i + 1, f"{t:.6f}", "RL"[int(f)], f"{x[i]:.3f}", f"{step[i]:.3f}", cadence])
     return buf.getvalue()
 
 

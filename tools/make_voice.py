@@ -1,0 +1,170 @@
+"""Regenerate the shipped voice clips in audio/voice/<voice>/<token>.flac with CMU flite.
+
+    python tools/make_voice.py            # every voice, into the checkout's audio/voice
+    python tools/make_voice.py --out DIR  # somewhere else (e.g. to compare with the committed clips)
+
+Needs the ``flite`` program (Debian: ``apt-get install flite``; version 2.2 made the committed clips). Only this script
+needs it: stridebeat reads the FLAC files at run time.
+
+For every token of ``stridebeat.voice.VOCABULARY`` and every voice:
+
+1. flite speaks the token's text (``SPOKEN`` overrides the text where a different spelling was heard better) at the
+   voice's native 16 kHz; ``-psdur`` gives flite's own phone timing.
+2. The clip is trimmed to the speech: the onset is where the energy envelope rises out of flite's noise floor and stays
+   up into the first loud phone (so a plosive's burst or a fricative's hiss is kept, noise blips before it are not);
+   the end is the last envelope frame above the floor before flite's final pause (so a final "t" or "p" released after
+   its closure is kept); a 5 ms fade closes it.
+3. Loudness is measured as the RMS of the voiced frames (10 ms frames within 30 dB of the clip's loudest) and every
+   clip of every voice is brought to the same value; then all clips are scaled by ONE common factor so the loudest
+   peak of the whole set is ``stridebeat.voice.CLIP_PEAK`` (−1 dBFS).
+4. Samples are rounded to 16-bit here (not by libsndfile) and written as mono FLAC, so a rerun on the same flite and
+   libsndfile gives byte-identical files. Stale ``.flac`` files no longer in the vocabulary are removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+_ROOT = Path(__file__).resolve().parent.parent
+try:
+    from stridebeat import voice as sbvoice
+except ImportError:  # a plain checkout without `pip install -e .`
+    sys.path.insert(0, str(_ROOT / "src"))
+    from stridebeat import voice as sbvoice
+
+# Which flite voice speaks for which stridebeat voice. slt is flite's only female US voice; rms was recognised more
+# often than awb (Scottish) or kal16 (diphone) by the recogniser the tests use.
+FLITE_VOICES = {"female": "slt", "male": "rms"}
+
+RATE = 16000  # the native rate of the slt/rms/awb clustergen voices; clips are stored at it, resampled at load time
+
+# Text given to flite where the token itself was not the best spelling, measured by decoding phrases over clicks with
+# pocketsphinx (see tests/test_voice.py). slt runs "point" into the digit ("point two" was heard as "point zero",
+# "point eight" as "point"): the comma makes flite leave a short pause, which also sounds like a coach reading a watch.
+SPOKEN: dict[tuple[str, str], str] = {
+    **{("female", tenth): tenth.replace("point ", "point, ") for tenth in sbvoice.TENTHS},
+}
+
+FRAME = 64  # 4 ms envelope window at 16 kHz: short enough to place an onset, long enough to smooth single samples
+LOUD_DB = -25.0  # a frame this close to the clip's loudest is certainly speech
+FLOOR_MARGIN_DB = 10.0  # above flite's own noise floor (it adds low-level noise even in pauses)
+FLOOR_MIN_DB = -55.0  # never treat anything 55 dB below the loudest frame as speech, however quiet the floor is
+FADE_SECONDS = 0.005
+TARGET_RMS = 0.1  # the common voiced RMS before the peak ceiling is applied; only the ratio between clips matters
+
+
+@dataclass
+class Clip:
+    voice: str
+    token: str
+    samples: np.ndarray  # float64, trimmed, not yet levelled
+    voiced_rms: float
+
+
+def flite(voice: str, text: str) -> tuple[np.ndarray, list[tuple[str, float]]]:
+    """Speak ``text`` with a flite voice; return the samples and flite's (phone, end time) list."""
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "clip.wav"
+        run = subprocess.run(
+            ["flite", "-voice", voice, "-psdur", "-t", text, "-o", str(wav)], check=True, capture_output=True, text=True
+        )
+        samples, rate = sf.read(wav, dtype="float64")
+    if rate != RATE:
+        raise SystemExit(f"flite voice {voice} spoke at {rate} Hz, expected {RATE} Hz")
+    phones = [(name, float(end)) for name, end in re.findall(r"(\S+):([0-9.]+)", run.stdout)]
+    return samples, phones
+
+
+def envelope(x: np.ndarray) -> np.ndarray:
+    """RMS of x[i : i + FRAME] for every i (one value per sample start)."""
+    power = np.concatenate(([0.0], np.cumsum(x * x)))
+    return np.sqrt(np.maximum(power[FRAME:] - power[:-FRAME], 0.0) / FRAME)
+
+
+def trim(x: np.ndarray, phones: list[tuple[str, float]]) -> np.ndarray:
+    """Cut flite's leading and trailing pauses, keeping every audible part of the first and last phone."""
+    if len(phones) < 3 or phones[0][0] != "pau" or phones[-1][0] != "pau":
+        raise SystemExit(f"unexpected flite segmentation {phones}")
+    env = envelope(x)
+    loudest = env.max()
+    speech_start = round(phones[0][1] * RATE)
+    speech_end = min(round(phones[-2][1] * RATE), len(env))
+    # flite's leading pause is only noise. Its median level (over the first three quarters: the speech may start a few
+    # ms before flite's own boundary) is the floor; the median, because slt's pause noise has bursts 10 dB above it.
+    lead = env[: max(speech_start * 3 // 4, 1)]
+    floor = max(float(np.median(lead)) * 10 ** (FLOOR_MARGIN_DB / 20), loudest * 10 ** (FLOOR_MIN_DB / 20))
+    loud = np.flatnonzero(env > loudest * 10 ** (LOUD_DB / 20))
+    # Onset: walk back from the first loud frame while the envelope stays above the floor.
+    quiet_before = np.flatnonzero(env[: loud[0]] <= floor)
+    start = quiet_before[-1] + 1 if quiet_before.size else 0
+    above = np.flatnonzero(np.abs(x[start : start + FRAME]) > floor)
+    start += above[0] if above.size else 0
+    # End: the last frame above the floor before flite's closing pause is over (a final stop is released after a
+    # silent closure, so walking forward from the last loud frame would cut it).
+    tail_limit = min(speech_end + round(0.05 * RATE), len(env))
+    audible = np.flatnonzero(env[:tail_limit] > floor)
+    end = audible[-1] + FRAME
+    clip = x[start:end].copy()
+    fade = round(FADE_SECONDS * RATE)
+    clip[-fade:] *= 0.5 * (1 + np.cos(np.linspace(0, np.pi, fade)))
+    return clip
+
+
+def voiced_rms(x: np.ndarray) -> float:
+    """RMS over the 10 ms frames within 30 dB of the clip's loudest frame: a loudness that ignores pauses."""
+    n = RATE // 100
+    frames = x[: len(x) // n * n].reshape(-1, n)
+    rms = np.sqrt(np.mean(frames**2, axis=1))
+    voiced = rms[rms > rms.max() * 10 ** (-30 / 20)]
+    return float(np.sqrt(np.mean(voiced**2)))
+
+
+def make_clip(voice: str, token: str) -> Clip:
+    text = SPOKEN.get((voice, token), token)
+    samples, phones = flite(FLITE_VOICES[voice], text)
+    clip = trim(samples, phones)
+    return Clip(voice, token, clip, voiced_rms(clip))
+
+
+def write(clips: list[Clip], out: Path) -> None:
+    levelled = [c.samples * (TARGET_RMS / c.voiced_rms) for c in clips]
+    common = sbvoice.CLIP_PEAK / max(float(np.max(np.abs(x))) for x in levelled)
+    for clip, x in zip(clips, levelled):
+        pcm = np.clip(np.round(x * common * 32767), -32768, 32767).astype(np.int16)
+        path = out / clip.voice / f"{clip.token.replace(' ', '_')}.flac"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(path, pcm, RATE, format="FLAC", subtype="PCM_16")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=_ROOT / "audio" / "voice", help="folder of <voice>/<token>.flac")
+    args = parser.parse_args(argv)
+    # `flite --version` prints the version and exits with status 1, so the status is not checked.
+    version = subprocess.run(["flite", "--version"], capture_output=True, text=True).stdout
+    if "flite-2.2" not in version:
+        print(f"warning: the committed clips were made with flite 2.2; this is: {version.strip()}", file=sys.stderr)
+
+    # One sorted order and one common level for everything, so the output does not depend on dict or set order.
+    clips = [make_clip(v, t) for v in sbvoice.VOICES for t in sorted(sbvoice.VOCABULARY)]
+    write(clips, args.out)
+    expected = {args.out / c.voice / f"{c.token.replace(' ', '_')}.flac" for c in clips}
+    for stale in sorted(args.out.glob("*/*.flac")):
+        if stale not in expected:
+            stale.unlink()
+    size = sum(p.stat().st_size for p in expected)
+    print(f"wrote {len(clips)} clips ({size / 1e6:.2f} MB) to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
