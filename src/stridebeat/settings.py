@@ -92,7 +92,7 @@ SETTINGS: tuple[Setting, ...] = (
 )
 SETTINGS += (
     # Spoken cues
-    Setting("voice", "choice", "voice", "Voice of the calls; none for a bare click track.", "none", VOICE_CHOICES),
+    Setting("voice", "choice", "voice", "Voice of the calls; none for a bare click track.", "female", VOICE_CHOICES),
     Setting("calls", "choice", "voice", "What is called at each 100 m: the planned elapsed time, the distance, both, "
             "or nothing.", "time", CALLS),
     Setting("call_hold", "bool", "voice", "Call \"hold the rhythm\" where the held cadence begins.", True),

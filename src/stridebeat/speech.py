@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+from itertools import groupby
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -85,9 +86,9 @@ def words_for(cue: Cue, options: VoiceOptions) -> list[str]:
         return []
     kind = cue.kind
     if kind == "marks":
-        return [v.ON_YOUR_MARKS]
+        return v.command_words("on your marks")
     if kind == "set":
-        return [v.SET]
+        return v.command_words("set")
     if kind == "split":
         said = []
         if options.calls in ("distance", "both"):
@@ -96,30 +97,42 @@ def words_for(cue: Cue, options: VoiceOptions) -> list[str]:
             said += v.time_words(cue.value)
         return said
     if kind == "hold":
-        return [v.HOLD] if options.call_hold else []
+        return v.command_words("hold the rhythm") if options.call_hold else []
     if kind == "finish":
         return v.time_words(cue.value) if options.call_finish else []
     if kind == "rest":
-        return [v.REST, *v.duration_words(cue.value)]
+        return v.command_words("rest") + v.duration_words(cue.value)
     if kind == "remaining":
         return v.duration_words(cue.value)
     if kind == "countdown":
-        return v.count_words(int(cue.value))
+        return v.countdown_words(int(cue.value))
     if kind == "next":
-        return [v.NEXT_REP]
+        return v.command_words("next rep")
     return []
 
 
 def speech_events(schedule: Schedule, options: VoiceOptions, samplerate: int) -> list[tuple[float, np.ndarray]]:
-    """(time, mono audio) of every spoken cue; the audio's first sample is the speech onset."""
+    """(time, mono audio) of every spoken cue; the audio's first sample is the speech onset.
+
+    Cues at the same moment are said as one phrase, in ``SAY_ORDER`` (at 200 m: the split time, then "hold the
+    rhythm"), so two calls never talk over each other and the phrase still starts on its mark.
+    """
     if not options.speaks:
         return []
     from stridebeat.voice import VoiceBank
 
     bank = VoiceBank(options.voice, samplerate)
-    events = []
-    for cue in schedule.cues:
-        tokens = words_for(cue, options)
+    events: list[tuple[float, np.ndarray]] = []
+    for _, same_moment in groupby(schedule.cues, key=lambda c: round(c.t_s, 6)):
+        group = sorted(same_moment, key=_say_rank)
+        tokens = [w for c in group for w in words_for(c, options)]
         if tokens:
-            events.append((cue.t_s, bank.phrase(tokens)))
+            events.append((group[0].t_s, bank.phrase(tokens)))
     return events
+
+
+SAY_ORDER = ("marks", "set", "split", "finish", "hold", "rest", "remaining", "next", "countdown")
+
+
+def _say_rank(cue: Cue) -> int:
+    return SAY_ORDER.index(cue.kind) if cue.kind in SAY_ORDER else len(SAY_ORDER)
