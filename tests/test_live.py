@@ -352,7 +352,7 @@ class FakePlayer:
 
     def __init__(self, source, *, samplerate, device, latency):
         self.source, self.samplerate = source, samplerate
-        self.position, self.underflows, self.error, self.paused = 0, 0, None, False
+        self.position, self.underflows, self.other_flags, self.error, self.paused = 0, 0, 0, None, False
 
     def start(self):
         self.position = self.source.n_frames

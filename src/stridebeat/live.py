@@ -148,7 +148,7 @@ class Program:
     source: Any
     samplerate: int
     zero_frame: int  # frame of schedule time 0: the gun, or the first click after any count-in
-    planned: Any  # PlannedRace or None
+    job: Any  # the Job or SessionJob played (before any every-second-step thinning)
     steps_s: np.ndarray  # every footstrike (also those not clicked with every=2)
     marks: tuple[tuple[int, str], ...]  # (frame, label) on the source's frames
     tempo: TempoMetronome | None  # set when the cadence can change while playing
@@ -167,8 +167,13 @@ class Program:
             i = int(np.searchsorted(self.steps_s, t))
             if 0 < i < len(self.steps_s):
                 cadence = 60.0 / float(self.steps_s[i] - self.steps_s[i - 1])
-        if self.planned is not None:
-            distance = min(float(self.planned.profile.position(max(t, 0.0))), self.planned.plan.distance_m)
+                cadence = cadence if cadence >= CADENCE_RANGE_SPM[0] else None  # a rest between reps
+        planned, since_gun = self.job.planned, t
+        if hasattr(self.job, "rep_at"):  # a session: the rep running now, on its own clock
+            rep = self.job.rep_at(t)
+            planned, since_gun = rep.planned, t - rep.gun_s
+        if planned is not None:
+            distance = min(float(planned.profile.position(max(since_gun, 0.0))), planned.plan.distance_m)
         cue = next((label for f, label in self.marks if f > frame), None)
         return dict(elapsed_s=t, distance_m=distance, cadence_spm=cadence, next_cue=cue)
 
@@ -198,7 +203,7 @@ def program(job, *, every: int = 1, count_in: int = 0) -> Program:
     metronome = job.planned is None and getattr(job, "reps", None) is None  # a session has reps
     if count_in and not metronome:
         raise UsageError("--count-in goes with --cadence: a race starts with its own start sequence")
-    steps_s = job.schedule.steps_s
+    played, steps_s = job, job.schedule.steps_s
     if every == 2:
         sched = job.schedule
         job = dataclasses.replace(job, schedule=dataclasses.replace(sched, steps_s=sched.steps_s[::2],
@@ -220,7 +225,7 @@ def program(job, *, every: int = 1, count_in: int = 0) -> Program:
     if count_in:
         source, offset = _with_count_in(source, job.sound, count_in, beat_s)
     marks = tuple((f + offset, label) for f, label in track.marks)
-    return Program(source, sr, offset + track.origin_frame, job.planned, steps_s, marks, tempo)
+    return Program(source, sr, offset + track.origin_frame, played, steps_s, marks, tempo)
 
 
 def _with_count_in(source, sound: SoundOptions, beats: int, beat_s: float):

@@ -68,8 +68,9 @@ def live_cmd(preset: str | None, every: str, count_in: int, device: str | None, 
     finally:  # also after q or Ctrl-C: the gaps count is worth knowing however playback ended
         player.stop()
         tempo = f" at {program.tempo.cadence_spm:g} spm" if program.tempo is not None else ""
+        flags = f", {player.other_flags} other status flags" if player.other_flags else ""
         click.echo(f"played {format_time(player.position / program.samplerate)}{tempo} on {out['name']}: "
-                   f"{player.underflows} underflows")
+                   f"{player.underflows} underflows{flags}")
     if player.error is not None:
         raise AudioDeviceError(f"playback stopped by an internal error: {player.error!r}")
     if not quit and program.n_frames is not None and player.position < program.n_frames:
@@ -89,10 +90,14 @@ def _interact(player, program) -> bool:
     saved = termios.tcgetattr(fd)
     tty.setcbreak(fd)  # keys arrive one at a time, unechoed; Ctrl-C still interrupts
     drawn = 0.0
+    keys = [fd]
     try:
         while not player.done.is_set():
-            ready, _, _ = select.select([fd], [], [], STATUS_PERIOD_S / 2)
-            for key in os.read(fd, 64).decode(errors="ignore") if ready else "":
+            ready, _, _ = select.select(keys, [], [], STATUS_PERIOD_S / 2)
+            typed = os.read(fd, 64).decode(errors="ignore") if ready else ""
+            if ready and not typed:
+                keys = []  # the terminal hung up: keep playing, stop listening
+            for key in typed:
                 if key in "qQ":
                     return True
                 if key == " ":
@@ -129,7 +134,13 @@ def status_line(status: dict, player) -> str:
 
 @cli.command("devices")
 def devices_cmd() -> None:
-    """List the audio outputs 'live --device' can use (* marks the default)."""
+    """List the audio outputs 'live --device' can use (* marks the default).
+
+    \b
+    Examples:
+      stridebeat devices
+      stridebeat live --cadence 200 --device 3
+    """
     from stridebeat import live
 
     found = live.output_devices()
