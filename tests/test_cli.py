@@ -116,7 +116,7 @@ def test_existing_file_without_force_is_kept(run_cli, tmp_path):
                           f"Error: {out} exists: pass --force to replace it")
     assert out.read_bytes() == b"the previous track"
     assert [p.name for p in tmp_path.iterdir()] == ["race.wav"]
-    result = run_cli("render", "--time", "51", "-o", out, "--force", "--lead-in", "1", "--tail", "0")
+    result = run_cli("render", "--time", "51", "-o", out, "--force", "--lead-in", "1", "--tail", "0", "--voice", "none")
     assert result.code == 0, result.err
     x, sr = read_audio(out)
     # 1 s lead-in and the 51 s race; with no tail the finish chime (a quarter second) still plays out whole.
@@ -216,7 +216,7 @@ def test_plan_json_has_the_documented_shape(run_cli):
 def test_plan_json_steps_are_the_clicks_in_the_rendered_audio(run_cli, tmp_path):
     data = plan_json(run_cli)
     wav, timeline = tmp_path / "race.wav", tmp_path / "race.json"
-    result = run_cli("render", "--time", "51", "--no-split-tone", "-o", wav, "--timeline", timeline)
+    result = run_cli("render", "--time", "51", "--no-split-tone", "--voice", "none", "-o", wav, "--timeline", timeline)
     assert result.code == 0, result.err
     assert result.out.startswith(f"wrote {wav}: ")
     written = json.loads(timeline.read_text())

@@ -77,7 +77,8 @@ def test_builtin_rep_loads_plans_and_renders(name, tmp_path, run):
     timeline = json.loads((tmp_path / "t.json").read_text())
     assert info.samplerate == 22050
     assert timeline["target_time_s"] == pytest.approx(job.planned.plan.target_time_s, abs=1e-9)
-    assert info.duration == pytest.approx(timeline["gun_offset_s"] + job.schedule.end_s + 2.0, abs=0.5)
+    finish = timeline["gun_offset_s"] + job.schedule.end_s
+    assert finish + 2.0 <= info.duration <= finish + 5.0  # the tail after the finish, or after the finish call
 
 
 def test_intensity_arithmetic_of_the_cadence_presets():

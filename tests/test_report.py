@@ -7,10 +7,12 @@ from stridebeat.report import summary_after_render
 
 
 def test_race_summary():
-    job = prepare({"time": "51"})
+    job = prepare({"time": "51", "voice": "none"})
     track = job.track()
     lines = summary_after_render(track, job, "race51.wav")
-    assert lines[0] == "wrote race51.wav: 58.00 s (2557800 frames at 44100 Hz, stereo)"
+    # 5 s lead-in, the 51 s race, the finish chime (0.24 s) ringing past the line, then the 2 s tail.
+    frames = round(5 * 44100) + round(51 * 44100) + round(0.24 * 44100) + round(2 * 44100)
+    assert lines[0] == f"wrote race51.wav: {frames / 44100:.2f} s ({frames} frames at 44100 Hz, stereo)"
     assert lines[1] == f"gun at 5.000 s in the file (frame 220500); {job.planned.total_steps} footstrikes"
     rows = lines[2:6]
     assert [r.split()[0] for r in rows] == ["100", "200", "300", "400"]
@@ -34,7 +36,7 @@ def test_session_summary_one_line_per_rep():
     """A session job (session.SessionJob) has no single plan: each rep gets a line on the file's clock."""
     from types import SimpleNamespace
 
-    race, metronome = prepare({"time": "51"}), prepare({"cadence": "190", "duration": "60s"})
+    race, metronome = prepare({"time": "51", "voice": "none"}), prepare({"cadence": "190", "duration": "60s"})
     track = race.track()  # any track: its origin is the session's time 0
     reps = (SimpleNamespace(number=1, label="400", job=race, gun_s=0.0),
             SimpleNamespace(number=2, label="drills", job=metronome, gun_s=300.0))

@@ -303,7 +303,9 @@ def test_rhythm_3x500_renders_whole(run, tmp_path):
     info = sf.info(str(wav))
     sr = info.samplerate
     origin = round(data["gun_offset_s"] * sr)
-    assert info.frames == origin + round(data["reps"][-1]["finish_s"] * sr) + 2 * sr  # the 2 s tail
+    finish = origin + round(data["reps"][-1]["finish_s"] * sr)
+    # The 2 s tail follows the finish, or the finish call ringing past it (a phrase is under 3 s).
+    assert finish + 2 * sr <= info.frames <= finish + 5 * sr
     with sf.SoundFile(str(wav)) as f:
         for rep in data["reps"]:
             at = origin + round(rep["gun_s"] * sr)

@@ -178,8 +178,10 @@ def build_track(
     master = volume * min(1.0, CEILING / bound) if bound > 0 else volume
     gains_a = (gains_a * master).astype(np.float32)
 
-    end = origin + int(round(schedule.end_s * sr)) + int(round(options.tail_s * sr))
+    # The tail follows the finish, or the last sound if one rings past it (the finish call), so nothing is cut off.
+    end = origin + int(round(schedule.end_s * sr))
     if len(onsets_a):
-        end = max(end, int(onsets_a[-1] + lengths[-1]))
+        end = max(end, int(np.max(onsets_a + lengths)))
+    end += int(round(options.tail_s * sr))
     marks = tuple((origin + int(round(c.at_s * sr)), c.text) for c in schedule.cues)
     return Track(sr, int(end), origin, onsets_a, ids_a, gains_a, tuple(bank), marks)
