@@ -47,11 +47,19 @@ FLITE_VOICES = {"female": "slt", "male": "rms"}
 
 RATE = 16000  # the native rate of the slt/rms/awb clustergen voices; clips are stored at it, resampled at load time
 
-# Text given to flite where the token itself was not the best spelling, measured by decoding phrases over clicks with
-# pocketsphinx (see tests/test_voice.py). slt runs "point" into the digit ("point two" was heard as "point zero",
-# "point eight" as "point"): the comma makes flite leave a short pause, which also sounds like a coach reading a watch.
+# Where the plain token was not heard best, measured by decoding phrases mixed over clicks with pocketsphinx (see
+# tests/test_voice.py): the text flite reads instead, and flite's duration_stretch (1.0 = its normal pace).
+# - slt runs "point" into the digit ("point two" was heard as "point zero"): the comma makes flite leave a short pause,
+#   which also sounds like a coach reading a watch.
+# - rms says "eight" after "point" so briefly that it was lost ("twenty point"); a pause and a slower pace keep it.
+# - rms's quick "ten" was heard as "twenty"; said a little slower it was heard every time.
 SPOKEN: dict[tuple[str, str], str] = {
     **{("female", tenth): tenth.replace("point ", "point, ") for tenth in sbvoice.TENTHS},
+    ("male", "point eight"): "point, eight",
+}
+STRETCH: dict[tuple[str, str], float] = {
+    ("male", "point eight"): 1.2,
+    ("male", "ten"): 1.15,
 }
 
 FRAME = 64  # 4 ms envelope window at 16 kHz: short enough to place an onset, long enough to smooth single samples
@@ -70,12 +78,15 @@ class Clip:
     voiced_rms: float
 
 
-def flite(voice: str, text: str) -> tuple[np.ndarray, list[tuple[str, float]]]:
+def flite(voice: str, text: str, stretch: float = 1.0) -> tuple[np.ndarray, list[tuple[str, float]]]:
     """Speak ``text`` with a flite voice; return the samples and flite's (phone, end time) list."""
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "clip.wav"
         run = subprocess.run(
-            ["flite", "-voice", voice, "-psdur", "-t", text, "-o", str(wav)], check=True, capture_output=True, text=True
+            ["flite", "-voice", voice, "--setf", f"duration_stretch={stretch}", "-psdur", "-t", text, "-o", str(wav)],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         samples, rate = sf.read(wav, dtype="float64")
     if rate != RATE:
@@ -130,7 +141,7 @@ def voiced_rms(x: np.ndarray) -> float:
 
 def make_clip(voice: str, token: str) -> Clip:
     text = SPOKEN.get((voice, token), token)
-    samples, phones = flite(FLITE_VOICES[voice], text)
+    samples, phones = flite(FLITE_VOICES[voice], text, STRETCH.get((voice, token), 1.0))
     clip = trim(samples, phones)
     return Clip(voice, token, clip, voiced_rms(clip))
 

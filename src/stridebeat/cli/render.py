@@ -90,7 +90,6 @@ def render_cmd(preset: str | None, output: Path, force: bool, timeline: Path | N
     from stridebeat import markers as wav_markers
     from stridebeat.atomic import write_text
     from stridebeat.report import summary_after_render
-    from stridebeat.session import SessionJob
 
     # Settle the output before any work: a wrong extension or an existing file should not cost a render.
     export.format_for(output)
@@ -123,6 +122,8 @@ def render_cmd(preset: str | None, output: Path, force: bool, timeline: Path | N
         click.echo("\n".join(summary_after_render(track, job, output)))
     else:
         gun = f"gun at {track.origin_frame / track.samplerate:.2f} s, "
-        what = f"{len(job.reps)} reps, first {gun}" if isinstance(job, SessionJob) else gun if job.planned else ""
+        # A session has reps; importing session.py to ask isinstance would load the preset machinery for every render.
+        reps = getattr(job, "reps", None)
+        what = f"{len(reps)} reps, first {gun}" if reps else gun if job.planned else ""
         click.echo(f"wrote {output}: {track.duration_s:.1f} s, {what}{len(job.schedule.steps_s)} clicks, "
                    f"{track.samplerate} Hz stereo")
