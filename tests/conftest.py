@@ -36,6 +36,35 @@ def run_cli(capsys, monkeypatch):
     return run
 
 
+# --- User presets: an empty folder of one's own per test (STRIDEBEAT_PRESETS_DIR), and the real entry point. ---
+@pytest.fixture
+def user_dir(tmp_path, monkeypatch):
+    """An empty user preset folder for this test: nothing reads or writes the real configuration."""
+    from stridebeat import presets
+
+    folder = tmp_path / "user-presets"
+    monkeypatch.setenv(presets.ENV_DIR, str(folder))
+    return folder
+
+
+@pytest.fixture
+def run(run_cli):
+    """``run_cli`` as a plain (exit code, stdout, stderr) tuple."""
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        result = run_cli(*args)
+        return result.code, result.out, result.err
+
+    return invoke
+
+
+def write_preset(folder, name: str, text: str):
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 # --- Sound-server fixture for the live-playback tests (marker ``soundserver``; see soundserver.py). ---
 # Restored by the core-engine test session, which overwrote this file by mistake: the original re-exported
 # ``sound_server`` from soundserver.py so test_live_server.py can request it; its owner may adjust this section.

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
+from conftest import write_preset
 from stridebeat import presets, settings
 from stridebeat.cli import cli, main
 from stridebeat.job import prepare, prepare_preset
@@ -19,31 +20,11 @@ REPS = BUILTINS[:-1]
 
 
 @pytest.fixture(autouse=True)
-def user_dir(tmp_path, monkeypatch) -> Path:
-    """Every test gets its own empty user preset folder: nothing reads or writes the real configuration."""
-    folder = tmp_path / "user-presets"
-    monkeypatch.setenv(presets.ENV_DIR, str(folder))
-    return folder
+def _own_user_dir(user_dir):
+    """Every test gets its own empty user preset folder (conftest's ``user_dir``)."""
 
 
-@pytest.fixture
-def run(capsys):
-    """Run the real entry point (errors mapped to one line and an exit code) and return (code, stdout, stderr)."""
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as stop:
-            main(list(args))
-        out, err = capsys.readouterr()
-        return stop.value.code, out, err
-
-    return invoke
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+write = write_preset
 
 
 # ----------------------------------------------------------------------------------------------------- built-ins

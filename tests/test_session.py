@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from audiocheck import detect_onsets, match_onsets, read_audio
+from conftest import write_preset
 from stridebeat import presets
 from stridebeat.cli import main
 from stridebeat.job import prepare, prepare_preset
@@ -21,28 +22,11 @@ REST_KINDS = ("rest", "remaining", "countdown", "next")
 
 
 @pytest.fixture(autouse=True)
-def user_dir(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "user-presets"
-    folder.mkdir()
-    monkeypatch.setenv(presets.ENV_DIR, str(folder))
-    return folder
+def _own_user_dir(user_dir):
+    """Every test gets its own empty user preset folder (conftest's ``user_dir``)."""
 
 
-@pytest.fixture
-def run(capsys):
-    def invoke(*args: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as stop:
-            main(list(args))
-        out, err = capsys.readouterr()
-        return stop.value.code, out, err
-
-    return invoke
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / f"{name}.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+write = write_preset
 
 
 # A short session to listen to: two 100 m reps with 20 s rest, then a 200 m from a rolling start after 12 s.
