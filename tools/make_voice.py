@@ -8,15 +8,15 @@ needs it: stridebeat reads the FLAC files at run time.
 
 For every token of ``stridebeat.voice.VOCABULARY`` and every voice:
 
-1. flite speaks the token's text (``SPOKEN`` overrides the text where a different spelling was heard better) at the
-   voice's native 16 kHz; ``-psdur`` gives flite's own phone timing.
+1. flite speaks the token's text at the voice's native 16 kHz (``SPOKEN`` and ``STRETCH`` override the text and the
+   pace for the few tokens a recogniser heard better that way); ``-psdur`` gives flite's own phone timing.
 2. The clip is trimmed to the speech: the onset is where the energy envelope rises out of flite's noise floor and stays
    up into the first loud phone (so a plosive's burst or a fricative's hiss is kept, noise blips before it are not);
    the end is the last envelope frame above the floor before flite's final pause (so a final "t" or "p" released after
    its closure is kept); a 5 ms fade closes it.
 3. Loudness is measured as the RMS of the voiced frames (10 ms frames within 30 dB of the clip's loudest) and every
    clip of every voice is brought to the same value; then all clips are scaled by ONE common factor so the loudest
-   peak of the whole set is ``stridebeat.voice.CLIP_PEAK`` (−1 dBFS).
+   true peak (4x oversampled) of the whole set is ``stridebeat.voice.CLIP_PEAK`` (−1 dBFS).
 4. Samples are rounded to 16-bit here (not by libsndfile) and written as mono FLAC, so a rerun on the same flite and
    libsndfile gives byte-identical files. Stale ``.flac`` files no longer in the vocabulary are removed.
 """
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+import soxr
 
 _ROOT = Path(__file__).resolve().parent.parent
 try:
@@ -52,14 +54,18 @@ RATE = 16000  # the native rate of the slt/rms/awb clustergen voices; clips are 
 # - slt runs "point" into the digit ("point two" was heard as "point zero"): the comma makes flite leave a short pause,
 #   which also sounds like a coach reading a watch.
 # - rms says "eight" after "point" so briefly that it was lost ("twenty point"); a pause and a slower pace keep it.
-# - rms's quick "ten" was heard as "twenty"; said a little slower it was heard every time.
+# - rms's quick "ten" was heard as "twenty", and slt's "finish" as "twenty eight"; a little slower, every time right.
+# - slt's "two hundred" was heard as "three hundred" in a third of the mixes; a slower, stressed "two" (SSML prosody,
+#   the rest of the phrase unchanged) was heard every time.
 SPOKEN: dict[tuple[str, str], str] = {
     **{("female", tenth): tenth.replace("point ", "point, ") for tenth in sbvoice.TENTHS},
     ("male", "point eight"): "point, eight",
+    ("female", "two hundred"): '<speak><prosody rate="0.7">two</prosody> hundred</speak>',
 }
 STRETCH: dict[tuple[str, str], float] = {
     ("male", "point eight"): 1.2,
     ("male", "ten"): 1.15,
+    ("female", "finish"): 1.1,
 }
 
 FRAME = 64  # 4 ms envelope window at 16 kHz: short enough to place an onset, long enough to smooth single samples
@@ -79,14 +85,17 @@ class Clip:
 
 
 def flite(voice: str, text: str, stretch: float = 1.0) -> tuple[np.ndarray, list[tuple[str, float]]]:
-    """Speak ``text`` with a flite voice; return the samples and flite's (phone, end time) list."""
+    """Speak ``text`` (plain, or SSML if it starts with ``<speak>``) with a flite voice.
+
+    Returns the samples and flite's (phone, end time in seconds) list.
+    """
+    options = ["-voice", voice, "--setf", f"duration_stretch={stretch}", "-psdur"]
+    if text.startswith("<speak>"):
+        options.append("-ssml")
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "clip.wav"
         run = subprocess.run(
-            ["flite", "-voice", voice, "--setf", f"duration_stretch={stretch}", "-psdur", "-t", text, "-o", str(wav)],
-            check=True,
-            capture_output=True,
-            text=True,
+            ["flite", *options, "-t", text, "-o", str(wav)], check=True, capture_output=True, text=True
         )
         samples, rate = sf.read(wav, dtype="float64")
     if rate != RATE:
@@ -146,10 +155,19 @@ def make_clip(voice: str, token: str) -> Clip:
     return Clip(voice, token, clip, voiced_rms(clip))
 
 
+def true_peak(x: np.ndarray) -> float:
+    """Peak of the waveform between samples too (4x oversampled, as EBU R128 measures a true peak).
+
+    A fricative near 8 kHz peaks up to ~2 dB higher between its 16 kHz samples, and that is what the bank's
+    resampling to 44.1/48 kHz brings out.
+    """
+    return float(np.max(np.abs(soxr.resample(x, RATE, 4 * RATE, quality="VHQ"))))
+
+
 def write(clips: list[Clip], out: Path) -> None:
     levelled = [c.samples * (TARGET_RMS / c.voiced_rms) for c in clips]
-    common = sbvoice.CLIP_PEAK / max(float(np.max(np.abs(x))) for x in levelled)
-    for clip, x in zip(clips, levelled):
+    common = sbvoice.CLIP_PEAK / max(true_peak(x) for x in levelled)
+    for clip, x in zip(clips, levelled, strict=True):
         pcm = np.clip(np.round(x * common * 32767), -32768, 32767).astype(np.int16)
         path = out / clip.voice / f"{clip.token.replace(' ', '_')}.flac"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -160,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=_ROOT / "audio" / "voice", help="folder of <voice>/<token>.flac")
     args = parser.parse_args(argv)
+    if shutil.which("flite") is None:
+        raise SystemExit("flite is not installed (Debian: apt-get install flite)")
     # `flite --version` prints the version and exits with status 1, so the status is not checked.
     version = subprocess.run(["flite", "--version"], capture_output=True, text=True).stdout
     if "flite-2.2" not in version:

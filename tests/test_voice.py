@@ -1,0 +1,449 @@
+"""Spoken cues: the phrase builders, the shipped clips, and an independent listener (pocketsphinx) over clicks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import soundfile as sf
+import soxr
+
+from stridebeat import voice
+from stridebeat.assets import audio_dir
+from stridebeat.errors import StridebeatError, UsageError
+from stridebeat.voice import (
+    COMMANDS,
+    GAP_SECONDS,
+    PHRASE_PEAK,
+    VOCABULARY,
+    VOICES,
+    VoiceBank,
+    command_words,
+    countdown_words,
+    distance_words,
+    duration_words,
+    time_words,
+)
+
+try:
+    import pocketsphinx
+except ImportError:  # the test extra installs it; without it only the listening tests skip
+    pocketsphinx = None
+
+needs_pocketsphinx = pytest.mark.skipif(
+    pocketsphinx is None, reason="pocketsphinx is not installed (pip install -e '.[test]' brings it)"
+)
+
+RATES = (44100, 48000)
+VOICE_DIR = audio_dir() / "voice"
+
+
+@pytest.fixture(scope="module")
+def banks():
+    """One VoiceBank per (voice, rate), shared by the module so every clip is loaded and resampled once."""
+    made: dict[tuple[str, int], VoiceBank] = {}
+
+    def get(name: str, rate: int) -> VoiceBank:
+        if (name, rate) not in made:
+            made[name, rate] = VoiceBank(name, rate)
+        return made[name, rate]
+
+    return get
+
+
+# --- English numbers, written out here independently of stridebeat.voice, to read the builders' words back ------------
+
+_WORD_VALUES = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+}  # fmt: skip
+
+
+def _number(words: str) -> int:
+    """ "fifty one" → 51, "twelve" → 12."""
+    return sum(_WORD_VALUES[w] for w in words.split())
+
+
+def _read_time(tokens: list[str]) -> int:
+    """Tenths of a second said by time_words' tokens, parsed by the convention's grammar."""
+    minutes = 0
+    if len(tokens) == 4:
+        minutes = _number(tokens[0])
+        assert tokens[1] == ("minute" if minutes == 1 else "minutes")
+        tokens = tokens[2:]
+    assert len(tokens) == 2 and tokens[1].startswith("point ")
+    tenth = _number(tokens[1].removeprefix("point "))
+    assert 0 <= tenth <= 9
+    return minutes * 600 + _number(tokens[0]) * 10 + tenth
+
+
+# --- word builders ----------------------------------------------------------------------------------------------------
+
+TIME_TABLE = [
+    (9.0, ["nine", "point zero"]),
+    (12.4, ["twelve", "point four"]),
+    (51.0, ["fifty one", "point zero"]),
+    (59.96, ["one", "minute", "zero", "point zero"]),
+    (60.0, ["one", "minute", "zero", "point zero"]),
+    (65.3, ["one", "minute", "five", "point three"]),
+    (119.95, ["two", "minutes", "zero", "point zero"]),
+    (599.9, ["nine", "minutes", "fifty nine", "point nine"]),
+    (12.35, ["twelve", "point four"]),  # half up on the decimal value, though the double 12.35 is 12.3499…
+    (8.95, ["nine", "point zero"]),  # rounds into range
+    (100, ["one", "minute", "forty", "point zero"]),  # an int is a time too
+    (np.float64(47.25), ["forty seven", "point three"]),
+    (20.05, ["twenty", "point one"]),
+]
+
+
+@pytest.mark.parametrize(("seconds", "words"), TIME_TABLE)
+def test_time_words_table(seconds, words):
+    assert time_words(seconds) == words
+
+
+@pytest.mark.parametrize(
+    "seconds", [8.9, 8.94, 599.95, 600, 600.0, 1e9, 0, -12.4, math.nan, math.inf, "12.4", None, True]
+)
+def test_time_words_rejects(seconds):
+    with pytest.raises(UsageError, match=r"^[^\n]+$"):
+        time_words(seconds)
+
+
+def test_time_words_say_every_tenth_from_9_to_599_9_back():
+    # Ground truth from an independent reader: every tenth in range must be said as exactly that number.
+    for tenths in range(90, 6000):
+        words = time_words(tenths / 10)
+        assert _read_time(words) == tenths, words
+
+
+@pytest.mark.parametrize(
+    ("metres", "words"),
+    [(100, ["one hundred"]), (200, ["two hundred"]), (300.0, ["three hundred"]), (1000, ["one thousand"])],
+)
+def test_distance_words(metres, words):
+    assert distance_words(metres) == words
+
+
+def test_distance_words_calls_the_race_distance_finish():
+    assert distance_words(400, race_distance=400) == ["finish"]
+    assert distance_words(300, race_distance=400) == ["three hundred"]
+    assert distance_words(400) == ["four hundred"]
+
+
+@pytest.mark.parametrize("metres", [0, 50, 150, 99.9, 1100, -100, math.nan, "100"])
+def test_distance_words_rejects(metres):
+    with pytest.raises(UsageError, match=r"^[^\n]+$"):
+        distance_words(metres)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (360, ["six", "minutes"]),
+        (60, ["one", "minute"]),
+        (30, ["thirty", "seconds"]),
+        (90, ["ninety", "seconds"]),
+        (1, ["one", "second"]),
+        (150, ["two", "minutes", "thirty", "seconds"]),
+        (61.0, ["one", "minute", "one", "second"]),
+        (600, ["ten", "minutes"]),
+        (3599, ["fifty nine", "minutes", "fifty nine", "seconds"]),
+    ],
+)
+def test_duration_words(seconds, words):
+    assert duration_words(seconds) == words
+
+
+@pytest.mark.parametrize("seconds", [0, 0.5, 30.5, 3600, -5, math.inf])
+def test_duration_words_rejects(seconds):
+    with pytest.raises(UsageError, match=r"^[^\n]+$"):
+        duration_words(seconds)
+
+
+def test_countdown_and_commands():
+    assert [countdown_words(n)[0] for n in (10, 5, 4, 3, 2, 1)] == ["ten", "five", "four", "three", "two", "one"]
+    for command in ("on your marks", "set", "go", "hold", "hold the rhythm", "rest", "next rep", "finish"):
+        assert command_words(command) == [command]
+    for bad in (0, 11, 2.0, True):
+        with pytest.raises(UsageError):
+            countdown_words(bad)
+    with pytest.raises(UsageError, match="on your marks"):
+        command_words("ready")
+
+
+def test_builders_emit_only_vocabulary_and_every_token_is_used():
+    emitted: set[str] = set()
+    for tenths in range(90, 6000):
+        emitted.update(time_words(tenths / 10))
+    for metres in range(100, 1001, 100):
+        emitted.update(distance_words(metres))
+    emitted.update(distance_words(400, race_distance=400))
+    for seconds in range(1, 3600):
+        emitted.update(duration_words(seconds))
+    for n in range(1, 11):
+        emitted.update(countdown_words(n))
+    for command in COMMANDS:
+        emitted.update(command_words(command))
+    assert emitted <= VOCABULARY, sorted(emitted - VOCABULARY)
+    assert VOCABULARY <= emitted, f"clips no builder can reach: {sorted(VOCABULARY - emitted)}"
+
+
+# --- shipped clips ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", VOICES)
+def test_every_token_has_a_clip_and_nothing_else_is_shipped(name):
+    shipped = {p.name for p in (VOICE_DIR / name).glob("*.flac")}
+    expected = {voice.clip_path(name, token).name for token in VOCABULARY}
+    assert expected - shipped == set(), "missing clips"
+    assert shipped - expected == set(), "clips outside the vocabulary"
+
+
+@pytest.mark.parametrize("name", VOICES)
+def test_clips_are_mono_16_bit_flac_at_16_khz(name):
+    for token in VOCABULARY:
+        info = sf.info(voice.clip_path(name, token))
+        assert (info.format, info.subtype, info.channels, info.samplerate) == ("FLAC", "PCM_16", 1, 16000), token
+        assert 0.2 < info.duration < 1.6, (token, info.duration)
+
+
+def test_voice_folder_is_small_and_documented():
+    size = sum(p.stat().st_size for p in VOICE_DIR.rglob("*") if p.is_file())
+    assert size < 4_000_000
+    readme = (VOICE_DIR / "README.md").read_text(encoding="utf-8")
+    for needed in ("flite", "slt", "rms", "licence", "tools/make_voice.py", "one minute five point three"):
+        assert needed in readme
+
+
+def _envelope(x: np.ndarray, rate: int, seconds: float = 0.005) -> np.ndarray:
+    """RMS over a sliding window starting at every sample."""
+    width = round(seconds * rate)
+    power = np.concatenate(([0.0], np.cumsum(x.astype(np.float64) ** 2)))
+    return np.sqrt(np.maximum(power[width:] - power[:-width], 0) / width)
+
+
+def _voiced_rms(x: np.ndarray, rate: int) -> float:
+    n = rate // 100
+    frames = x[: len(x) // n * n].astype(np.float64).reshape(-1, n)
+    rms = np.sqrt(np.mean(frames**2, axis=1))
+    return float(np.sqrt(np.mean(rms[rms > rms.max() * 10 ** (-30 / 20)] ** 2)))
+
+
+@pytest.mark.parametrize("rate", RATES)
+@pytest.mark.parametrize("name", VOICES)
+def test_every_clip_loads_at_the_output_rate(banks, name, rate):
+    bank = banks(name, rate)
+    for token in VOCABULARY:
+        clip = bank.clip(token)
+        stored = sf.info(voice.clip_path(name, token)).frames
+        assert clip.dtype == np.float32 and clip.ndim == 1
+        assert abs(len(clip) - stored * rate / 16000) <= 2, token
+        assert np.all(np.isfinite(clip))
+        assert 0.1 < np.max(np.abs(clip)) <= PHRASE_PEAK, token
+        assert bank.clip(token) is clip  # cached
+
+
+def test_clips_are_loudness_matched_across_both_voices(banks):
+    loudness = {
+        (name, token): 20 * math.log10(_voiced_rms(banks(name, 48000).clip(token), 48000))
+        for name in VOICES
+        for token in VOCABULARY
+    }
+    middle = float(np.median(list(loudness.values())))
+    off = {key: round(db - middle, 2) for key, db in loudness.items() if abs(db - middle) > 1.0}
+    assert off == {}
+    # The common ceiling is reached: the loudest clip of the set peaks at the documented phrase peak.
+    loudest = max(float(np.max(np.abs(banks(n, 48000).clip(t)))) for n in VOICES for t in VOCABULARY)
+    assert PHRASE_PEAK * 10 ** (-1 / 20) < loudest <= PHRASE_PEAK
+
+
+@pytest.mark.parametrize("name", VOICES)
+def test_every_clip_starts_at_its_speech_onset(banks, name):
+    rate = 48000
+    bank = banks(name, rate)
+    to_speech = []
+    for token in VOCABULARY:
+        clip = bank.clip(token)
+        peak = float(np.max(np.abs(clip)))
+        env = _envelope(clip, rate)
+        assert abs(clip[0]) > 1e-4, token  # not digital silence
+        assert env[0] > peak * 10 ** (-62 / 20), token  # already above flite's pause noise
+        # flite starts every utterance with 120–230 ms of pause; a trimmed clip reaches full speech level sooner.
+        ms = 1000 * int(np.argmax(env > peak * 10 ** (-30 / 20))) / rate
+        assert ms < 120, (token, ms)
+        to_speech.append(ms)
+    assert np.median(to_speech) < 50
+
+
+@pytest.mark.parametrize("rate", RATES)
+def test_resampling_keeps_the_onset_on_the_first_sample(banks, rate):
+    for name in VOICES:
+        for token in ("twelve", "set", "on your marks", "finish", "point four"):
+            stored, _ = sf.read(voice.clip_path(name, token), dtype="float32")
+            back = soxr.resample(banks(name, rate).clip(token), rate, 16000)
+            n = min(len(stored), len(back)) - 40
+            lags = range(-20, 21)
+            score = [float(np.dot(stored[20 : 20 + n], back[20 + lag : 20 + lag + n])) for lag in lags]
+            assert lags[int(np.argmax(score))] == 0, (name, token)
+
+
+# --- phrases ----------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rate", RATES)
+@pytest.mark.parametrize("name", VOICES)
+def test_phrase_is_its_clips_joined_by_short_gaps(banks, name, rate):
+    bank = banks(name, rate)
+    tokens = time_words(65.3)
+    phrase = bank.phrase(tokens)
+    gap = np.zeros(round(GAP_SECONDS * rate), dtype=np.float32)
+    expected = [bank.clip(tokens[0])]
+    for token in tokens[1:]:
+        expected += [gap, bank.clip(token)]
+    np.testing.assert_array_equal(phrase, np.concatenate(expected))
+    assert phrase.dtype == np.float32
+    assert phrase[0] == bank.clip("one")[0] != 0  # the first sample is the onset of "one"
+    assert 0.040 <= GAP_SECONDS <= 0.080
+
+
+@pytest.mark.parametrize("name", VOICES)
+def test_phrase_peak_never_exceeds_the_documented_level(banks, name):
+    bank = banks(name, 44100)
+    for words in (time_words(599.9), distance_words(300), ["on your marks"], duration_words(150), ["seconds"] * 3):
+        phrase = bank.phrase(words)
+        assert 0 < np.max(np.abs(phrase)) <= PHRASE_PEAK
+
+
+def test_phrase_returns_a_new_array(banks):
+    bank = banks("male", 48000)
+    phrase = bank.phrase(["go"])
+    phrase[:] = 0  # must not damage the cached clip
+    assert np.max(np.abs(bank.clip("go"))) > 0.1
+
+
+def test_bank_rejects_bad_input():
+    with pytest.raises(UsageError, match=r"unknown voice 'robot': choose one of female, male"):
+        VoiceBank("robot", 48000)
+    for rate in (0, -44100, 44100.5, True):
+        with pytest.raises(UsageError):
+            VoiceBank("female", rate)
+    bank = VoiceBank("female", 48000)
+    for tokens in ([], "twelve", ["twelve", "eleventy"]):
+        with pytest.raises(UsageError, match=r"^[^\n]+$"):
+            bank.phrase(tokens)
+
+
+def test_missing_clip_is_reported_as_a_broken_install(monkeypatch, tmp_path):
+    monkeypatch.setattr(voice, "audio_dir", lambda: tmp_path)
+    with pytest.raises(StridebeatError, match="reinstall"):
+        VoiceBank("male", 48000).clip("go")
+
+
+# --- an independent listener ------------------------------------------------------------------------------------------
+
+# What a listener may hear: the whole cue language, written out here from English number grammar (not from
+# stridebeat.voice). The decoder must pick the right path among thousands: "fifty one" against "fifty nine", "thirteen"
+# against "thirty", "two hundred" against "three hundred".
+GRAMMAR = """#JSGF V1.0;
+grammar cues;
+public <cue> = <time> | <distance> | <command> | <duration> ;
+<digit> = zero | one | two | three | four | five | six | seven | eight | nine ;
+<nonzero> = one | two | three | four | five | six | seven | eight | nine ;
+<teen> = ten | eleven | twelve | thirteen | fourteen | fifteen | sixteen | seventeen | eighteen | nineteen ;
+<seconds> = <digit> | <teen> | (twenty | thirty | forty | fifty) [<nonzero>] ;
+<minutes> = one minute | (two | three | four | five | six | seven | eight | nine) minutes ;
+<time> = [<minutes>] <seconds> point <digit> ;
+<distance> = <nonzero> hundred | one thousand | finish ;
+<command> = on your marks | set | go | hold | hold the rhythm | rest | next rep ;
+<duration> = <seconds> (second | seconds) | ninety seconds | <minutes> [<seconds> (second | seconds)] ;
+"""
+
+CLICK_PERIOD = 0.27  # a 400 m runner's step at ~3.7 steps/s
+CLICK_BELOW_VOICE_DB = 6.0
+
+
+@pytest.fixture(scope="module")
+def listen():
+    decoder = pocketsphinx.Decoder(samprate=16000, loglevel="FATAL")
+    decoder.add_jsgf_string("cues", GRAMMAR)
+    decoder.activate_search("cues")
+
+    def hear(pcm: np.ndarray) -> str:
+        decoder.start_utt()
+        decoder.process_raw(pcm.tobytes(), full_utt=True)
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        return hyp.hypstr if hyp else ""
+
+    return hear
+
+
+def _over_clicks(phrase: np.ndarray, rate: int) -> np.ndarray:
+    """The phrase with half a second either side, over a running 1.5 kHz click track; 16 kHz int16 for the decoder."""
+    pad = rate // 2
+    mix = np.zeros(len(phrase) + 2 * pad, dtype=np.float64)
+    mix[pad : pad + len(phrase)] = phrase
+    n = round(0.005 * rate)
+    click = np.sin(2 * np.pi * 1500 * np.arange(n) / rate) * np.hanning(n)
+    level = np.max(np.abs(phrase)) * 10 ** (-CLICK_BELOW_VOICE_DB / 20)
+    for start in range(round(0.05 * rate), len(mix) - n, round(CLICK_PERIOD * rate)):
+        mix[start : start + n] += level * click  # the clicks never stop under speech
+    pcm = soxr.resample(mix, rate, 16000)
+    return np.round(np.clip(pcm, -1, 1) * 32767).astype(np.int16)
+
+
+# Every phrase here was heard exactly, for both voices, at both output rates and with the clicks 6 and 3 dB below the
+# voice, when the clips were made; it must stay so.
+CORE_PHRASES = [
+    time_words(9.0),
+    time_words(12.4),
+    time_words(23.7),
+    time_words(47.3),
+    time_words(51.0),
+    time_words(55.1),
+    time_words(59.96),
+    time_words(65.3),
+    time_words(71.9),
+    time_words(599.9),
+    distance_words(100),
+    distance_words(200),
+    distance_words(300),
+    distance_words(400, race_distance=400),
+    ["on your marks"],
+    ["hold the rhythm"],
+    ["next rep"],
+]
+
+# A wider spread of calls, judged as a rate: a listener may miss a tenth now and then, a broken clip misses far more.
+SPREAD_PHRASES = (
+    [time_words(t) for t in np.round(np.linspace(9.3, 89.7, 24), 1)]
+    + [time_words(t) for t in (100.4, 133.8, 187.2, 242.6, 318.1, 404.9, 486.3, 555.5)]
+    + [distance_words(m) for m in range(100, 1001, 100)]
+    + [duration_words(s) for s in (30, 90, 120, 360)]
+)
+
+
+@needs_pocketsphinx
+@pytest.mark.parametrize("name", VOICES)
+def test_core_calls_are_heard_exactly_over_clicks(banks, listen, name):
+    bank = banks(name, 48000)
+    misheard = {}
+    for tokens in CORE_PHRASES:
+        heard = listen(_over_clicks(bank.phrase(tokens), 48000))
+        if heard != " ".join(tokens):
+            misheard[" ".join(tokens)] = heard
+    assert misheard == {}
+
+
+@needs_pocketsphinx
+@pytest.mark.parametrize("name", VOICES)
+def test_most_calls_are_heard_exactly_over_clicks(banks, listen, name):
+    bank = banks(name, 44100)
+    misheard = {}
+    for tokens in SPREAD_PHRASES:
+        heard = listen(_over_clicks(bank.phrase(tokens), 44100))
+        if heard != " ".join(tokens):
+            misheard[" ".join(tokens)] = heard
+    assert len(misheard) <= len(SPREAD_PHRASES) // 10, misheard
