@@ -73,3 +73,46 @@ def test_clicks_keep_sounding_under_speech_and_are_ducked():
 def test_peak_stays_at_or_below_minus_1_dbfs_with_speech():
     track = prepare({"time": "48", "voice": "male", "calls": "both", "accent": "2", "pan": "true"}).track()
     assert np.max(np.abs(render(track))) <= 10 ** (-1 / 20) + 1e-6
+
+
+# --- Heard in the finished race: the calls, cut from the rendered mix over its own running clicks, decoded offline. ---
+pocketsphinx = pytest.importorskip("pocketsphinx", reason="the listening test needs pip install pocketsphinx")
+
+
+@pytest.fixture(scope="module")
+def decoder():
+    from test_voice import GRAMMAR  # the cue language, written out from English number grammar in the voice tests
+
+    dec = pocketsphinx.Decoder(samprate=16000, loglevel="FATAL")
+    dec.add_jsgf_string("cues", GRAMMAR)
+    dec.activate_search("cues")
+    return dec
+
+
+@pytest.mark.parametrize("voice", ["female", "male"])
+def test_calls_in_a_rendered_race_are_heard_over_its_clicks(decoder, voice):
+    import soxr
+
+    from stridebeat.speech import words_for
+
+    job = prepare({"time": "49.5", "voice": voice, "samplerate": str(SR)})
+    track = job.track()
+    mix = render(track).mean(axis=1)
+    heard, expected = [], []
+    for cue in job.schedule.cues:
+        if cue.kind not in ("marks", "split"):
+            continue
+        start = track.frame_of(cue.t_s)
+        # The phrase with its surrounding clicks: from 0.3 s before it to 0.4 s after the next 2.6 s of speech.
+        window = mix[max(0, start - int(0.3 * SR)) : start + int(3.0 * SR)]
+        pcm = np.round(np.clip(soxr.resample(window.astype(np.float64), SR, 16000), -1, 1) * 32767).astype(np.int16)
+        decoder.start_utt()
+        decoder.process_raw(pcm.tobytes(), full_utt=True)
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        heard.append(hyp.hypstr if hyp else "")
+        expected.append(" ".join(words_for(cue, job.voice)))
+    assert len(expected) == 4  # "on your marks" and the calls at 100, 200 and 300 m
+    assert heard[0] == "on your marks"
+    # Each split call is the planned elapsed time ("twelve point five"); at most one of three may be misheard.
+    assert sum(got == want for got, want in zip(heard[1:], expected[1:])) >= 2, (heard, expected)

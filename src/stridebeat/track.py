@@ -18,6 +18,9 @@ from stridebeat.schedule import Schedule
 CEILING = 10 ** (-1.0 / 20.0)  # −1 dBFS: headroom for lossy encoders, whose decoded peaks overshoot
 SAMPLERATES = (22050, 32000, 44100, 48000, 88200, 96000)
 PAN_FAR = 0.35
+# Voice clips are loudness-matched with phrase peaks of 0.15–0.5, clicks peak at 0.7: +6 dB puts speech on top of the
+# rhythm (the master level then keeps the sum under −1 dBFS), which the offline recogniser needs to hear every tenth.
+SPEECH_GAIN = 2.0
 # Without a voice, the chime stands in for the calls: at each split and the finish, and through a session's rests.
 CHIMED = ("split", "finish", "rest", "remaining", "countdown", "next")  # gain of a footstrike in the opposite ear when panning follows the feet
 
@@ -150,7 +153,7 @@ def build_track(
             place(cue.t_s, chime, (1.0, 1.0))
     spoken = []
     for t_s, audio in speech:
-        place(t_s, audio, (1.0, 1.0))
+        place(t_s, audio, (SPEECH_GAIN, SPEECH_GAIN))
         start = origin + int(round(t_s * sr))
         spoken.append((start, start + len(audio)))
     if spoken and duck_db > 0:
