@@ -157,9 +157,8 @@ def build_track(
         start = origin + int(round(t_s * sr))
         spoken.append((start, start + len(audio)))
     if spoken and duck_db > 0:
-        # A click is lowered when its onset falls inside any phrase. Phrases are sorted and rarely overlap, so the
-        # last phrase starting before the click is the only candidate... unless an earlier long one spans it: take
-        # the running maximum of the phrase ends.
+        # A click is lowered when its onset falls inside a phrase: find the last phrase starting before it, and
+        # compare with the running maximum of phrase ends (an earlier, longer phrase may still be sounding).
         spoken.sort()
         starts = np.array([a for a, _ in spoken])
         ends = np.maximum.accumulate(np.array([b for _, b in spoken]))
