@@ -116,3 +116,39 @@ def test_calls_in_a_rendered_race_are_heard_over_its_clicks(decoder, voice):
     assert heard[0] == "on your marks"
     # Each split call is the planned elapsed time ("twelve point five"); at most one of three may be misheard.
     assert sum(got == want for got, want in zip(heard[1:], expected[1:])) >= 2, (heard, expected)
+
+
+# --- The start sequence and a call's lead. ---
+def _cue(job, kind):
+    return next(c for c in job.schedule.cues if c.kind == kind)
+
+
+def test_start_sequence_marks_settle_set_hold_gun():
+    job = prepare({"time": "51", "settle": "6s", "set_hold": "1.8"})
+    assert [c.kind for c in job.schedule.cues[:3]] == ["marks", "set", "gun"]
+    assert _cue(job, "set").t_s == pytest.approx(-1.8, abs=1e-12)
+    assert _cue(job, "marks").t_s == pytest.approx(-7.8, abs=1e-12)  # settle 6 s, then set, then 1.8 s to the gun
+    track = job.track()
+    assert track.origin_frame == round((7.8 + 2.0) * 44100)  # 2 s of quiet before "on your marks"
+
+
+def test_a_random_set_hold_stays_in_its_range_and_repeats_with_its_seed():
+    holds = {-_cue(prepare({"time": "51", "set_hold": "1.5-2.2", "seed": str(s)}), "set").t_s for s in range(40)}
+    assert all(1.5 <= h <= 2.2 for h in holds) and len(holds) > 20  # spread over the range, not one value
+    again = -_cue(prepare({"time": "51", "set_hold": "1.5-2.2", "seed": "7"}), "set").t_s
+    assert again == -_cue(prepare({"time": "51", "set_hold": "1.5-2.2", "seed": "7"}), "set").t_s
+
+
+def test_a_cue_lead_moves_the_call_but_not_its_marker():
+    plain, early = prepare({"time": "51"}), prepare({"time": "51", "cue_lead": "0.5"})
+    split, lead = _cue(plain, "split"), _cue(early, "split")
+    assert lead.t_s == pytest.approx(split.t_s - 0.5, abs=1e-12) and lead.at_s == pytest.approx(split.t_s, abs=1e-12)
+    track = early.track()
+    assert (track.frame_of(split.t_s), split.text) in track.marks  # the marker stays on the 100 m mark itself
+
+
+def test_bare_click_track_has_no_speech_and_chimes_instead():
+    job = prepare({"time": "51", "voice": "none"})
+    assert {c.kind for c in job.schedule.cues} == {"gun", "split", "hold", "finish"}
+    track = job.track()
+    assert max(len(s) for s in track.sounds) < SR // 2  # clicks, the gun and the chime: no phrase
