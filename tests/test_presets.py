@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import multiprocessing
 import tomllib
-from pathlib import Path
 
 import pytest
 import soundfile as sf
 
 from conftest import write_preset
 from stridebeat import presets, settings
-from stridebeat.cli import cli, main
+from stridebeat.cli import cli
 from stridebeat.job import prepare, prepare_preset
 
 BUILTINS = ("race-51", "sub-50", "cadence-400-80", "cadence-500-85", "cadence-600-90", "rhythm-3x500")

@@ -13,7 +13,6 @@ import soundfile as sf
 from audiocheck import detect_onsets, match_onsets, read_audio
 from conftest import write_preset
 from stridebeat import presets
-from stridebeat.cli import main
 from stridebeat.job import prepare, prepare_preset
 from stridebeat.session import SessionJob, say_duration
 from stridebeat.units import format_time

@@ -32,7 +32,7 @@ from stridebeat.errors import UsageError
 from stridebeat.job import Job, prepare
 from stridebeat.presets import Preset
 from stridebeat.schedule import Cue, PlannedRace, Schedule
-from stridebeat.track import Track, build_track
+from stridebeat.track import Track
 from stridebeat.units import format_time
 
 # The rest call waits for the finish call ("fifty-one point oh") to end; the other rest calls are dropped when they

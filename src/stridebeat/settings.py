@@ -222,7 +222,7 @@ def parse_values(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def with_defaults(values: dict[str, Any]) -> dict[str, Any]:
-    return {s.key: values.get(s.key, s.default) if values.get(s.key) is not None else s.default for s in SETTINGS}
+    return {s.key: s.default if values.get(s.key) is None else values[s.key] for s in SETTINGS}
 
 
 def is_metronome(values: dict[str, Any]) -> bool:

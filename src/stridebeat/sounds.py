@@ -62,7 +62,6 @@ def click(name: str, samplerate: int) -> np.ndarray:
 def split_tone(samplerate: int) -> np.ndarray:
     """A two-note chime (A5 then E6) that marks a 100 m split when no voice is used."""
     n = int(0.24 * samplerate)
-    t = np.arange(n) / samplerate
     half = n // 2
     freq = np.where(np.arange(n) < half, 880.0, 1318.5)
     # Phase is the integral of frequency, so the note change has no discontinuity.

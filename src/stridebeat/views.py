@@ -76,7 +76,7 @@ def summary_lines(planned: PlannedRace) -> list[str]:
         f"peak {planned.cadence.peak_cadence * 60:.1f} spm",
     ]
     if planned.held_cadence_spm is not None and planned.hold_step_m:
-        (d0, l0), (d1, l1) = planned.hold_step_m[0], planned.hold_step_m[-1]
+        (d0, l0), (_, l1) = planned.hold_step_m[0], planned.hold_step_m[-1]
         change = (l1 - l0) / l0
         why = " as the speed fades" if change < -0.005 else ""
         lines.append(
