@@ -77,19 +77,16 @@ def test_peak_stays_at_or_below_minus_1_dbfs_with_speech():
 
 # --- Heard in the finished race: the calls, cut from the rendered mix over its own running clicks, decoded offline. ---
 @pytest.fixture(scope="module")
-def decoder():
+def listen():
     # Only the listening test needs the recogniser (a test extra; CI installs it): the rest of this module runs without.
-    pocketsphinx = pytest.importorskip("pocketsphinx", reason="the listening test needs pip install pocketsphinx")
-    from test_voice import GRAMMAR  # the cue language, written out from English number grammar in the voice tests
+    pytest.importorskip("pocketsphinx", reason="the listening test needs pip install pocketsphinx")
+    from listening import make_listener
 
-    dec = pocketsphinx.Decoder(samprate=16000, loglevel="FATAL")
-    dec.add_jsgf_string("cues", GRAMMAR)
-    dec.activate_search("cues")
-    return dec
+    return make_listener()
 
 
 @pytest.mark.parametrize("voice", ["female", "male"])
-def test_calls_in_a_rendered_race_are_heard_over_its_clicks(decoder, voice):
+def test_calls_in_a_rendered_race_are_heard_over_its_clicks(listen, voice):
     import soxr
 
     from stridebeat.speech import words_for
@@ -105,11 +102,7 @@ def test_calls_in_a_rendered_race_are_heard_over_its_clicks(decoder, voice):
         # The phrase with its surrounding clicks: from 0.3 s before it to 0.4 s after the next 2.6 s of speech.
         window = mix[max(0, start - int(0.3 * SR)) : start + int(3.0 * SR)]
         pcm = np.round(np.clip(soxr.resample(window.astype(np.float64), SR, 16000), -1, 1) * 32767).astype(np.int16)
-        decoder.start_utt()
-        decoder.process_raw(pcm.tobytes(), full_utt=True)
-        decoder.end_utt()
-        hyp = decoder.hyp()
-        heard.append(hyp.hypstr if hyp else "")
+        heard.append(listen(pcm))
         expected.append(" ".join(words_for(cue, job.voice)))
     assert len(expected) == 4  # "on your marks" and the calls at 100, 200 and 300 m
     assert heard[0] == "on your marks"

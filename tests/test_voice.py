@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 import soxr
 
+from listening import make_listener
 from stridebeat import voice
 from stridebeat.assets import audio_dir
 from stridebeat.errors import StridebeatError, UsageError
@@ -343,41 +344,13 @@ def test_missing_clip_is_reported_as_a_broken_install(monkeypatch, tmp_path):
 
 # --- an independent listener ------------------------------------------------------------------------------------------
 
-# What a listener may hear: the whole cue language, written out here from English number grammar (not from
-# stridebeat.voice). The decoder must pick the right path among thousands: "fifty one" against "fifty nine", "thirteen"
-# against "thirty", "two hundred" against "three hundred".
-GRAMMAR = """#JSGF V1.0;
-grammar cues;
-public <cue> = <time> | <distance> | <command> | <duration> ;
-<digit> = zero | one | two | three | four | five | six | seven | eight | nine ;
-<nonzero> = one | two | three | four | five | six | seven | eight | nine ;
-<teen> = ten | eleven | twelve | thirteen | fourteen | fifteen | sixteen | seventeen | eighteen | nineteen ;
-<seconds> = <digit> | <teen> | (twenty | thirty | forty | fifty) [<nonzero>] ;
-<minutes> = one minute | (two | three | four | five | six | seven | eight | nine) minutes ;
-<time> = [<minutes>] <seconds> point <digit> ;
-<distance> = <nonzero> hundred | one thousand | finish ;
-<command> = on your marks | set | go | hold | hold the rhythm | rest | next rep ;
-<duration> = <seconds> (second | seconds) | ninety seconds | <minutes> [<seconds> (second | seconds)] ;
-"""
-
 CLICK_PERIOD = 0.27  # a 400 m runner's step at ~3.7 steps/s
 CLICK_BELOW_VOICE_DB = 6.0
 
 
 @pytest.fixture(scope="module")
 def listen():
-    decoder = pocketsphinx.Decoder(samprate=16000, loglevel="FATAL")
-    decoder.add_jsgf_string("cues", GRAMMAR)
-    decoder.activate_search("cues")
-
-    def hear(pcm: np.ndarray) -> str:
-        decoder.start_utt()
-        decoder.process_raw(pcm.tobytes(), full_utt=True)
-        decoder.end_utt()
-        hyp = decoder.hyp()
-        return hyp.hypstr if hyp else ""
-
-    return hear
+    return make_listener()
 
 
 def _over_clicks(phrase: np.ndarray, rate: int) -> np.ndarray:
@@ -425,25 +398,20 @@ SPREAD_PHRASES = (
 )
 
 
+def _misheard(bank, listen, phrases, rate: int) -> dict[str, str]:
+    """What the listener heard wrong, phrase by phrase, over running clicks."""
+    heard = {" ".join(tokens): listen(_over_clicks(bank.phrase(tokens), rate)) for tokens in phrases}
+    return {said: got for said, got in heard.items() if got != said}
+
+
 @needs_pocketsphinx
 @pytest.mark.parametrize("name", VOICES)
 def test_core_calls_are_heard_exactly_over_clicks(banks, listen, name):
-    bank = banks(name, 48000)
-    misheard = {}
-    for tokens in CORE_PHRASES:
-        heard = listen(_over_clicks(bank.phrase(tokens), 48000))
-        if heard != " ".join(tokens):
-            misheard[" ".join(tokens)] = heard
-    assert misheard == {}
+    assert _misheard(banks(name, 48000), listen, CORE_PHRASES, 48000) == {}
 
 
 @needs_pocketsphinx
 @pytest.mark.parametrize("name", VOICES)
 def test_most_calls_are_heard_exactly_over_clicks(banks, listen, name):
-    bank = banks(name, 44100)
-    misheard = {}
-    for tokens in SPREAD_PHRASES:
-        heard = listen(_over_clicks(bank.phrase(tokens), 44100))
-        if heard != " ".join(tokens):
-            misheard[" ".join(tokens)] = heard
+    misheard = _misheard(banks(name, 44100), listen, SPREAD_PHRASES, 44100)
     assert len(misheard) <= len(SPREAD_PHRASES) // 10, misheard
