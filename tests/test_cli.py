@@ -285,9 +285,11 @@ def test_timeline_in_a_missing_folder_names_the_timeline(run_cli, tmp_path):
 
 
 def _help_examples(command: str) -> list[list[str]]:
+    import click
+
     from stridebeat.cli import cli
 
-    text = cli.commands[command].help or ""
+    text = cli.get_command(click.Context(cli), command).help or ""
     lines = [ln.strip().split() for ln in text.splitlines() if ln.strip().startswith(f"stridebeat {command} --")]
     return [ln[2:] for ln in lines]
 
@@ -298,3 +300,24 @@ def test_plan_examples_in_the_help_run(run_cli, tmp_path, monkeypatch, args):
     result = run_cli("plan", *args)
     assert result.code == 0, result.err
     assert result.out or list(tmp_path.iterdir())
+
+
+def test_a_wav_render_loads_only_what_it_needs(tmp_path):
+    """Start-up is part of every render's time: a default render writes its WAV and reads its voice clips without
+    libsndfile, draws no random numbers, and leaves the live player's and the preset manager's modules unloaded."""
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)  # what the interpreter's own start loaded (site hooks may load random)\n"
+        "from stridebeat.cli import main\n"
+        "try:\n"
+        f"    main(['render', '--time', '51', '-o', {str(tmp_path / 'race.wav')!r}])\n"
+        "except SystemExit as e:\n"
+        "    assert not e.code, e.code\n"
+        "print(' '.join(m for m in ('soundfile', 'numpy.random', 'random', 'sounddevice', 'stridebeat.cli.live',\n"
+        "                           'stridebeat.cli.preset', 'stridebeat.presets') if m in set(sys.modules) - before),\n"
+        "      file=sys.stderr)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.strip() == ""
+    assert (tmp_path / "race.wav").stat().st_size > 10_000_000

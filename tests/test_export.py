@@ -1,11 +1,14 @@
 """Atomic export: a failure at any point leaves an existing target byte for byte as it was and no temporary file behind.
 
 Failures are injected mid-write, after a few blocks have reached the temporary file: in the renderer (an error and a
-Ctrl-C), in soundfile's write (a full disk), and in the finishing hook that runs just before the rename.
+Ctrl-C), in the file's own writes (a full disk: at the WAV header, mid-samples, at the markers after the last sample),
+and in soundfile's write for the formats libsndfile encodes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import errno
 import os
 from pathlib import Path
@@ -54,13 +57,14 @@ class Boom(RuntimeError):
     pass
 
 
-def failing_renderer(exc: BaseException):
+def failing_renderer(exc: BaseException, on_failure=lambda: None):
     """A Renderer whose block stream raises ``exc`` after FAIL_AFTER blocks have been handed to the writer."""
 
     class Failing(Renderer):
         def blocks(self, block=None):
             for i, item in enumerate(super().blocks(block)):
                 if i == FAIL_AFTER:
+                    on_failure()
                     raise exc
                 yield item
 
@@ -74,16 +78,35 @@ INJECTED = {
 }
 
 
+def part_sizes(folder: Path) -> list[int]:
+    return [p.stat().st_size for p in folder.glob(".*.part")]
+
+
 @pytest.mark.parametrize("kind", list(PATH_KINDS))
 @pytest.mark.parametrize("failure", list(INJECTED))
-def test_failure_mid_render_leaves_the_existing_target_untouched(folder, track, monkeypatch, kind, failure):
+def test_failure_mid_render_leaves_the_existing_wav_untouched(folder, track, monkeypatch, kind, failure):
     target = folder / "race.wav"
     target.write_bytes(OLD)
     before = listing(folder)
     exc, raised = INJECTED[failure]
+    seen = []
+    # Look at the temporary file when the failure comes, to be sure it came mid-write: the 44-byte header and
+    # FAIL_AFTER blocks of 16-bit stereo are in it (a block is larger than the file's buffer, so it is on disk).
+    monkeypatch.setattr(export, "Renderer", failing_renderer(exc, lambda: seen.extend(part_sizes(folder))))
+    with pytest.raises(raised):
+        export.export_track(track, PATH_KINDS[kind](target), force=True, markers=True)
+    assert seen == [44 + FAIL_AFTER * BLOCK * 4]
+    assert target.read_bytes() == OLD
+    assert listing(folder) == before
+
+
+@pytest.mark.parametrize("failure", list(INJECTED))
+def test_failure_mid_render_leaves_the_existing_flac_untouched(folder, track, monkeypatch, failure):
+    target = folder / "race.flac"
+    target.write_bytes(OLD)
+    exc, raised = INJECTED[failure]
     written = []
     monkeypatch.setattr(export, "Renderer", failing_renderer(exc))
-    # Watch the temporary file fill up, to be sure the failure came mid-write and not before it.
     real_write = sf.SoundFile.write
 
     def spy(self, data):
@@ -92,10 +115,53 @@ def test_failure_mid_render_leaves_the_existing_target_untouched(folder, track, 
 
     monkeypatch.setattr(sf.SoundFile, "write", spy)
     with pytest.raises(raised):
-        export.export_track(track, PATH_KINDS[kind](target), force=True)
+        export.export_track(track, target, force=True)
     assert written == [BLOCK] * FAIL_AFTER
     assert target.read_bytes() == OLD
-    assert listing(folder) == before
+    assert listing(folder) == ["race.flac"]
+
+
+class _FullDisk:
+    """The temporary file, whose ``fail_at``-th write (0-based) finds the disk full."""
+
+    def __init__(self, fh, fail_at: int, sizes: list[int]):
+        self._fh, self._fail_at, self._sizes = fh, fail_at, sizes
+
+    def write(self, data):
+        if len(self._sizes) == self._fail_at:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self._sizes.append(len(memoryview(data).cast("B")))
+        return self._fh.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self._fh, name)
+
+
+@pytest.mark.parametrize("kind", list(PATH_KINDS))
+@pytest.mark.parametrize("where", ["header", "samples", "markers"])
+def test_full_disk_in_a_wav_write_keeps_the_old_file(folder, track, monkeypatch, kind, where):
+    target = folder / "race.wav"
+    target.write_bytes(OLD)
+    track = dataclasses.replace(track, marks=((0, "start"), (track.n_frames, "end")))
+    blocks = [min(BLOCK, track.n_frames - start) * 4 for start in range(0, track.n_frames, BLOCK)]
+    fail_at = {"header": 0, "samples": 1 + FAIL_AFTER, "markers": 1 + len(blocks)}[where]
+    sizes: list[int] = []
+    real_atomic_file = export.atomic_file
+
+    @contextlib.contextmanager
+    def atomic_file(path):
+        with real_atomic_file(path) as (fh, tmp):
+            yield _FullDisk(fh, fail_at, sizes), tmp
+
+    monkeypatch.setattr(export, "atomic_file", atomic_file)
+    path = PATH_KINDS[kind](target)
+    with pytest.raises(OutputError) as info:
+        export.export_track(track, path, force=True, markers=True)
+    assert str(info.value) == f"cannot write {Path(path)}: No space left on device"
+    # The writes that went through: the header, then whole blocks (the markers come last, after every sample).
+    assert sizes == ([44] + blocks[: fail_at - 1] if fail_at else [])
+    assert target.read_bytes() == OLD
+    assert listing(folder) == ["race.wav"]
 
 
 @pytest.mark.parametrize("kind", list(PATH_KINDS))
@@ -117,25 +183,6 @@ def test_write_error_inside_soundfile_leaves_no_file(folder, track, monkeypatch,
     assert len(calls) == FAIL_AFTER + 1
     assert not target.exists()
     assert listing(folder) == []
-
-
-@pytest.mark.parametrize("failure", ["error", "ctrl-c"])
-def test_failure_in_the_finishing_hook_keeps_the_old_file(folder, track, failure):
-    target = folder / "race.wav"
-    target.write_bytes(OLD)
-    exc, raised = INJECTED[failure]
-    seen = []
-
-    def finish(tmp: Path):
-        seen.append((tmp.parent, tmp.exists(), tmp.stat().st_size))
-        raise exc
-
-    with pytest.raises(raised):
-        export.export_track(track, target, force=True, finish=finish)
-    # The hook saw a complete temporary file in the target's own folder (so the rename cannot cross file systems).
-    assert seen and seen[0][0] == folder and seen[0][1] and seen[0][2] > track.n_frames * 4
-    assert target.read_bytes() == OLD
-    assert listing(folder) == ["race.wav"]
 
 
 @pytest.mark.parametrize("kind", list(PATH_KINDS))

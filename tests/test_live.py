@@ -344,10 +344,13 @@ def test_importing_the_package_does_not_load_sounddevice():
 
 
 def test_live_and_devices_have_help():
+    import click
+
     from stridebeat.cli import cli
 
     for name in ("live", "devices"):
-        assert cli.commands[name].help and cli.commands[name].help.strip()
+        command = cli.get_command(click.Context(cli), name)
+        assert command.help and command.help.strip()
 
 
 class FakePlayer:

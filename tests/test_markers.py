@@ -6,6 +6,7 @@ readers of the whole file, and ffprobe turns cue points with labels into chapter
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import struct
@@ -17,9 +18,11 @@ import pytest
 import soundfile as sf
 
 from stridebeat import export, views
-from stridebeat.errors import OutputError, UsageError
+from stridebeat.errors import UsageError
 from stridebeat.job import prepare
-from stridebeat.markers import add_wav_markers, audacity_labels, marker_hook
+from stridebeat.markers import audacity_labels, marker_chunks
+from stridebeat.schedule import metronome_schedule
+from stridebeat.track import SoundOptions, build_track
 
 
 def read_riff(path) -> tuple[bytes, list[tuple[bytes, bytes]]]:
@@ -71,7 +74,7 @@ def race(tmp_path_factory):
     track = job.track()
     folder = tmp_path_factory.mktemp("race")
     plain = export.export_track(track, folder / "plain.wav")
-    marked = export.export_track(track, folder / "marked.wav", finish=marker_hook(track, folder / "marked.wav"))
+    marked = export.export_track(track, folder / "marked.wav", markers=True)
     return job, track, plain, marked
 
 
@@ -100,7 +103,7 @@ def test_audio_is_untouched(race):
     form, before = read_riff(plain)
     form2, after = read_riff(marked)
     assert form == form2 == b"WAVE"
-    # Every chunk libsndfile wrote is still there, byte for byte, and only the two marker chunks follow.
+    # Every chunk of the unmarked file is there, byte for byte, and only the two marker chunks follow.
     assert after[: len(before)] == before
     assert [c for c, _ in after[len(before):]] == [b"cue ", b"LIST"]
     a, sr = sf.read(plain, dtype="int16")
@@ -130,87 +133,46 @@ def test_ffprobe_reads_the_markers_as_chapters(race):
     assert sorted(chapters) == sorted(track.marks)
 
 
+def _short_track(marks):
+    track = build_track(metronome_schedule(180.0, 1.0), SoundOptions(tail_s=0.0))
+    return dataclasses.replace(track, marks=tuple(marks))
+
+
 @pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe is not installed (it comes with ffmpeg)")
 def test_ffprobe_decodes_utf8_labels(tmp_path):
-    path = tmp_path / "x.wav"
-    sf.write(path, np.zeros((100, 2)), 44100, subtype="PCM_16")
-    add_wav_markers(path, [(10, "rep 2 → rest 3:00")])
+    path = export.export_track(_short_track([(10, "rep 2 → rest 3:00")]), tmp_path / "x.wav", markers=True)
     run = subprocess.run(["ffprobe", "-v", "error", "-of", "json", "-show_chapters", str(path)],
                          capture_output=True, text=True, check=True)
     assert [c["tags"]["title"] for c in json.loads(run.stdout)["chapters"]] == ["rep 2 → rest 3:00"]
 
 
-def _write(path, subtype, channels, frames, *, title=None):
-    rng = np.random.default_rng(6)
-    audio = rng.uniform(-0.5, 0.5, (frames, channels))
-    with sf.SoundFile(path, "w", 44100, channels, format="WAV", subtype=subtype) as f:
-        f.write(audio)
-        if title:
-            f.title = title  # libsndfile writes a LIST/INFO chunk after the data
-    return sf.read(path)[0]
-
-
-@pytest.mark.parametrize(
-    "subtype, channels, frames, title",
-    [
-        ("PCM_24", 1, 1001, None),  # odd data size: the data chunk ends in a pad byte
-        ("PCM_U8", 1, 999, "odd"),  # odd data size followed by LIST/INFO
-        ("FLOAT", 2, 500, None),  # fact and PEAK chunks before the data
-        ("PCM_16", 2, 300, "Race 51"),
-    ],
-)
-@pytest.mark.parametrize("as_type", [str, Path])
-def test_other_wav_layouts(tmp_path, subtype, channels, frames, title, as_type):
-    path = tmp_path / "x.wav"
-    audio = _write(path, subtype, channels, frames, title=title)
-    _, before = read_riff(path)
-    marks = [(0, "start"), (frames // 2, "mitte · 100 m"), (frames, "end")]
-    add_wav_markers(as_type(path), marks)
-    _, after = read_riff(path)
-    assert after[: len(before)] == before
+def test_labels_of_any_length_keep_the_chunks_aligned(tmp_path):
+    """Odd and even label lengths, the first and the last frame: every chunk starts on an even offset (read_riff
+    checks the pads and that the RIFF size counts the whole file), and every label reads back as written."""
+    track = _short_track([])
+    marks = [(0, "start"), (7, "ab"), (track.n_frames // 2, "mitte · 100 m"), (track.n_frames, "end")]
+    path = export.export_track(dataclasses.replace(track, marks=tuple(marks)), tmp_path / "x.wav", markers=True)
     assert read_cues(path) == marks
-    np.testing.assert_array_equal(sf.read(path)[0], audio)
-    if title:
-        assert sf.SoundFile(path).title == title
+    plain = export.export_track(track, tmp_path / "plain.wav")
+    np.testing.assert_array_equal(sf.read(path, dtype="int16")[0], sf.read(plain, dtype="int16")[0])
 
 
-def test_missing_pad_byte_is_added(tmp_path):
-    path = tmp_path / "x.wav"
-    _write(path, "PCM_24", 1, 1001)
-    raw = path.read_bytes()
-    assert len(raw) % 2 == 0
-    # A writer that forgot the pad after the odd data chunk; the RIFF size counts only what was written.
-    path.write_bytes(raw[:4] + struct.pack("<I", len(raw) - 9) + raw[8:-1])
-    add_wav_markers(path, [(10, "a")])
-    assert read_cues(path) == [(10, "a")]
-
-
-def test_refusals(tmp_path):
-    path = tmp_path / "x.wav"
-    _write(path, "PCM_16", 2, 100)
-    with pytest.raises(UsageError, match=r"marker 'late' at frame 101 is outside the audio \(0 to 100 frames\)"):
-        add_wav_markers(path, [(101, "late")])
-    add_wav_markers(path, [(5, "a")])
-    with pytest.raises(OutputError, match="already has cue points"):
-        add_wav_markers(path, [(6, "b")])
-    cut = tmp_path / "cut.wav"
-    cut.write_bytes(path.read_bytes()[:300])  # cut inside the data chunk (44 + 100 × 4 bytes)
-    with pytest.raises(OutputError, match="the chunks end at byte 444 but the file has 300"):
-        add_wav_markers(cut, [(1, "a")])
-    flac = tmp_path / "x.flac"
-    sf.write(flac, np.zeros((10, 2)), 44100)
-    with pytest.raises(OutputError, match="not a RIFF/WAVE file"):
-        add_wav_markers(flac, [(1, "a")])
-    assert marker_hook(prepare({"time": "51"}).track(), flac) is None
-
-
-def test_hook_error_leaves_no_file(tmp_path):
-    """A marker that does not fit fails the export: no target, no temporary file."""
+def test_no_markers_no_chunks(tmp_path):
     track = prepare({"time": "51"}).track()
-    target = tmp_path / "race.wav"
-    with pytest.raises(UsageError):
-        export.export_track(track, target, finish=lambda tmp: add_wav_markers(tmp, [(track.n_frames + 1, "x")]))
+    _, chunks = read_riff(export.export_track(track, tmp_path / "x.wav", markers=False))
+    assert [c for c, _ in chunks] == [b"fmt ", b"data"]
+    flac = export.export_track(track, tmp_path / "x.flac", markers=True)  # FLAC carries no cue points: not an error
+    assert sf.info(flac).frames == track.n_frames
+
+
+def test_a_mark_outside_the_audio_is_refused_before_writing(tmp_path):
+    track = _short_track([(5, "a")])
+    with pytest.raises(UsageError, match=r"marker 'late' at frame \d+ is outside the audio \(0 to \d+ frames\)"):
+        export.export_track(dataclasses.replace(track, marks=((track.n_frames + 1, "late"),)), tmp_path / "x.wav",
+                            markers=True)
     assert list(tmp_path.iterdir()) == []
+    with pytest.raises(UsageError, match="outside the audio"):
+        marker_chunks([(-1, "early")], 100)
 
 
 def test_audacity_labels_exact():

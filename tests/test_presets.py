@@ -6,6 +6,7 @@ import json
 import multiprocessing
 import tomllib
 
+import click
 import pytest
 import soundfile as sf
 
@@ -95,7 +96,7 @@ def test_save_takes_every_setting_as_its_option(run):
 
 
 def test_every_preset_command_has_help_with_an_example(run):
-    group = cli.commands["preset"]
+    group = cli.get_command(click.Context(cli), "preset")
     assert group.help and "stridebeat preset list" in group.help
     for name, command in group.commands.items():
         code, out, _ = run("preset", name, "--help")

@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 from audiocheck import detect_onsets, match_onsets, peak, read_audio
 
-from stridebeat import views
+from stridebeat import sounds, views
 from stridebeat.export import export_track
 from stridebeat.plan import RacePlan
 from stridebeat.render import Renderer
@@ -92,6 +92,40 @@ def test_gun_and_split_tones_are_on_their_frames(race, sr):
     expected = [origin, origin + round(cue_t["split"] * sr), origin + round(24.0 * sr)]
     assert extras.tolist() == expected
     assert cue_t["split"] == pytest.approx(race.splits[0].elapsed_s, abs=1e-9)
+
+
+def _splitmix64_reference(seed: int, n: int) -> list[int]:
+    """SplitMix64 as published (Steele, Lea & Flood 2014; Vigna's splitmix64.c), one Python integer at a time."""
+    mask, out, state = (1 << 64) - 1, [], seed
+    for _ in range(n):
+        state = (state + 0x9E3779B97F4A7C15) & mask
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        out.append(z ^ (z >> 31))
+    return out
+
+
+def test_the_gun_noise_is_splitmix64():
+    # The published first outputs for seed 0, then the scalar reference for the gun's own seed.
+    assert sounds.splitmix64(3, 0).tolist() == [0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F]
+    assert sounds.splitmix64(1000, 400).tolist() == _splitmix64_reference(400, 1000)
+    noise = sounds._noise(200_000, seed=400)
+    assert noise.min() >= -1.0 and noise.max() < 1.0
+    assert abs(noise.mean()) < 0.01 and noise.std() == pytest.approx(1 / np.sqrt(3), rel=0.01)  # uniform on [−1, 1)
+    # White: the power in each tenth of the band is within 5 % of the mean.
+    power = np.abs(np.fft.rfft(noise))[1:100_001] ** 2
+    tenths = power.reshape(10, -1).mean(axis=1)
+    assert np.all(np.abs(tenths / tenths.mean() - 1) < 0.05)
+
+
+@pytest.mark.parametrize("sr", SAMPLERATES)
+def test_the_gun_starts_on_its_sample_and_is_the_same_every_time(sr):
+    gun = sounds.gun(sr)
+    assert gun.dtype == np.float32 and len(gun) == int(0.35 * sr)
+    assert gun[0] > 0.5 * np.max(np.abs(gun))  # the crack is on its first sample
+    assert np.max(np.abs(gun)) == pytest.approx(0.8, abs=1e-6)
+    np.testing.assert_array_equal(gun, sounds.gun(sr))
 
 
 # ------------------------------------------------------------------------------------------------- block rendering

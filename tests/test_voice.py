@@ -196,23 +196,53 @@ def test_builders_emit_only_vocabulary_and_every_token_is_used():
 
 @pytest.mark.parametrize("name", VOICES)
 def test_every_token_has_a_clip_and_nothing_else_is_shipped(name):
-    shipped = {p.name for p in (VOICE_DIR / name).glob("*.flac")}
+    shipped = {p.name for p in (VOICE_DIR / name).iterdir()}
     expected = {voice.clip_path(name, token).name for token in VOCABULARY}
     assert expected - shipped == set(), "missing clips"
     assert shipped - expected == set(), "clips outside the vocabulary"
 
 
 @pytest.mark.parametrize("name", VOICES)
-def test_clips_are_mono_16_bit_flac_at_16_khz(name):
+def test_clips_are_mono_16_bit_wav_at_16_khz(name):
     for token in VOCABULARY:
-        info = sf.info(voice.clip_path(name, token))
-        assert (info.format, info.subtype, info.channels, info.samplerate) == ("FLAC", "PCM_16", 1, 16000), token
+        info = sf.info(voice.clip_path(name, token))  # libsndfile: a reader independent of stridebeat.wav
+        assert (info.format, info.subtype, info.channels, info.samplerate) == ("WAV", "PCM_16", 1, 16000), token
         assert 0.2 < info.duration < 1.6, (token, info.duration)
+
+
+@pytest.mark.parametrize("name", VOICES)
+def test_bank_reads_the_clips_as_libsndfile_does(name):
+    """At the clips' own rate nothing is resampled: the bank's samples are the file's, read by stridebeat.wav, equal to
+    what libsndfile (an independent reader) decodes, at the documented phrase level."""
+    bank = voice.VoiceBank(name, 16000)
+    for token in sorted(VOCABULARY):
+        expected, rate = sf.read(voice.clip_path(name, token), dtype="float32")
+        assert rate == 16000
+        got = bank.clip(token)
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, expected * np.float32(voice.PHRASE_PEAK / voice.CLIP_PEAK), err_msg=token)
+
+
+@pytest.mark.parametrize("rate", [22050, 44100, 96000])
+def test_clips_loaded_together_equal_each_clip_resampled_alone(rate):
+    """The bank resamples all the clips it loads in one run; ground truth: each clip resampled by soxr on its own,
+    after a second of silence (a bare clip differs only in soxr's cold start, by < 1e-4 on its first samples)."""
+    bank = VoiceBank("male", rate)
+    tokens = sorted(VOCABULARY)[::3]
+    bank.load(tokens)
+    for token in tokens:
+        stored, _ = sf.read(voice.clip_path("male", token), dtype="float32")
+        alone = soxr.resample(np.concatenate([np.zeros(16000, np.float32), stored]), 16000, rate, quality="HQ")[rate:]
+        length = len(soxr.resample(stored, 16000, rate, quality="HQ"))  # a bare clip's length, as soxr rounds it
+        expected = alone[:length] * np.float32(voice.PHRASE_PEAK / voice.CLIP_PEAK)
+        got = bank.clip(token)
+        assert len(got) == len(expected), token
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6, err_msg=token)
 
 
 def test_voice_folder_is_small_and_documented():
     size = sum(p.stat().st_size for p in VOICE_DIR.rglob("*") if p.is_file())
-    assert size < 4_000_000
+    assert size < 5_000_000  # 16-bit WAV, read without libsndfile; the README says why not FLAC
     readme = (VOICE_DIR / "README.md").read_text(encoding="utf-8")
     for needed in ("flite", "slt", "rms", "licence", "tools/make_voice.py", "one minute five point three"):
         assert needed in readme

@@ -1,10 +1,10 @@
-"""Regenerate the shipped voice clips in audio/voice/<voice>/<token>.flac with CMU flite.
+"""Regenerate the shipped voice clips in audio/voice/<voice>/<token>.wav with CMU flite.
 
     python tools/make_voice.py            # every voice, into the checkout's audio/voice
     python tools/make_voice.py --out DIR  # somewhere else (e.g. to compare with the committed clips)
 
 Needs the ``flite`` program (Debian: ``apt-get install flite``; version 2.2 made the committed clips). Only this script
-needs it: stridebeat reads the FLAC files at run time.
+needs it: stridebeat reads the WAV files at run time.
 
 For every token of ``stridebeat.voice.VOCABULARY`` and every voice:
 
@@ -17,8 +17,9 @@ For every token of ``stridebeat.voice.VOCABULARY`` and every voice:
 3. Loudness is measured as the RMS of the voiced frames (10 ms frames within 30 dB of the clip's loudest) and every
    clip of every voice is brought to the same value; then all clips are scaled by ONE common factor so the loudest
    true peak (4x oversampled) of the whole set is ``stridebeat.voice.CLIP_PEAK`` (−1 dBFS).
-4. Samples are rounded to 16-bit here (not by libsndfile) and written as mono FLAC, so a rerun on the same flite and
-   libsndfile gives byte-identical files. Stale ``.flac`` files no longer in the vocabulary are removed.
+4. Samples are rounded to 16-bit here and written as mono 16-bit PCM WAV by ``stridebeat.wav`` (the reader stridebeat
+   uses at run time, so loading a clip needs no libsndfile), so a rerun on the same flite gives byte-identical files.
+   Stale clips no longer in the vocabulary (and the ``.flac`` files of earlier releases) are removed.
 """
 
 from __future__ import annotations
@@ -39,9 +40,11 @@ import soxr
 _ROOT = Path(__file__).resolve().parent.parent
 try:
     from stridebeat import voice as sbvoice
+    from stridebeat import wav
 except ImportError:  # a plain checkout without `pip install -e .`
     sys.path.insert(0, str(_ROOT / "src"))
     from stridebeat import voice as sbvoice
+    from stridebeat import wav
 
 # Which flite voice speaks for which stridebeat voice. slt is flite's only female US voice; rms was recognised more
 # often than awb (Scottish) or kal16 (diphone) by the recogniser the tests use.
@@ -93,11 +96,11 @@ def flite(voice: str, text: str, stretch: float = 1.0) -> tuple[np.ndarray, list
     if text.startswith("<speak>"):
         options.append("-ssml")
     with tempfile.TemporaryDirectory() as tmp:
-        wav = Path(tmp) / "clip.wav"
+        spoken = Path(tmp) / "clip.wav"
         run = subprocess.run(
-            ["flite", *options, "-t", text, "-o", str(wav)], check=True, capture_output=True, text=True
+            ["flite", *options, "-t", text, "-o", str(spoken)], check=True, capture_output=True, text=True
         )
-        samples, rate = sf.read(wav, dtype="float64")
+        samples, rate = sf.read(spoken, dtype="float64")
     if rate != RATE:
         raise SystemExit(f"flite voice {voice} spoke at {rate} Hz, expected {RATE} Hz")
     phones = [(name, float(end)) for name, end in re.findall(r"(\S+):([0-9.]+)", run.stdout)]
@@ -169,14 +172,14 @@ def write(clips: list[Clip], out: Path) -> None:
     common = sbvoice.CLIP_PEAK / max(true_peak(x) for x in levelled)
     for clip, x in zip(clips, levelled, strict=True):
         pcm = np.clip(np.round(x * common * 32767), -32768, 32767).astype(np.int16)
-        path = out / clip.voice / f"{clip.token.replace(' ', '_')}.flac"
+        path = out / clip.voice / sbvoice.clip_name(clip.token)
         path.parent.mkdir(parents=True, exist_ok=True)
-        sf.write(path, pcm, RATE, format="FLAC", subtype="PCM_16")
+        path.write_bytes(wav.header(len(pcm), RATE, 1) + pcm.astype(wav.PCM16).tobytes())
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=_ROOT / "audio" / "voice", help="folder of <voice>/<token>.flac")
+    parser.add_argument("--out", type=Path, default=_ROOT / "audio" / "voice", help="folder of <voice>/<token>.wav")
     args = parser.parse_args(argv)
     if shutil.which("flite") is None:
         raise SystemExit("flite is not installed (Debian: apt-get install flite)")
@@ -188,8 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     # One sorted order and one common level for everything, so the output does not depend on dict or set order.
     clips = [make_clip(v, t) for v in sbvoice.VOICES for t in sorted(sbvoice.VOCABULARY)]
     write(clips, args.out)
-    expected = {args.out / c.voice / f"{c.token.replace(' ', '_')}.flac" for c in clips}
-    for stale in sorted(args.out.glob("*/*.flac")):
+    expected = {args.out / c.voice / sbvoice.clip_name(c.token) for c in clips}
+    for stale in sorted([*args.out.glob("*/*.wav"), *args.out.glob("*/*.flac")]):
         if stale not in expected:
             stale.unlink()
     size = sum(p.stat().st_size for p in expected)

@@ -1,5 +1,7 @@
 """Writing a track to a file: format from the extension, block by block, atomically.
 
+WAV is written here, header and samples and markers in one pass (``wav.py``); FLAC, OGG and MP3 through libsndfile.
+
 The file is written under a temporary name in the target's own folder and renamed over the target only when complete
 (``stridebeat.atomic``), so an interrupted or failed render never leaves a half-written file where the runner expects
 their track, and an existing file survives every failure.
@@ -13,8 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from stridebeat import wav
 from stridebeat.atomic import atomic_file
 from stridebeat.errors import OutputError, UsageError
+from stridebeat.markers import marker_chunks
 from stridebeat.render import Renderer
 from stridebeat.track import Track
 
@@ -70,7 +74,7 @@ def export_track(
     *,
     force: bool = False,
     progress: Callable[[int, int], None] | None = None,
-    finish: Callable[[Path], None] | None = None,
+    markers: bool = False,
 ) -> Path:
     """Render ``track`` into ``path`` (WAV, FLAC, OGG or MP3 by extension), atomically.
 
@@ -84,8 +88,8 @@ def export_track(
         Replace an existing file.
     progress : callable(done_frames, total_frames), optional
         Called after each block.
-    finish : callable(temporary_path), optional
-        Runs on the complete temporary file before it is renamed (e.g. to add WAV markers).
+    markers : bool
+        Put ``track.marks`` in a WAV file as cue points with labels (other formats carry none).
 
     Returns
     -------
@@ -99,34 +103,51 @@ def export_track(
     OutputError
         The file cannot be written; the target is left as it was.
     """
-    import soundfile as sf
-
     path = check_target(path, force=force)
     fmt, subtype = format_for(path)
+    blocks = _reporting(Renderer(track, max_block=BLOCK_FRAMES).blocks(), progress, track.n_frames)
+    if fmt == "WAV":
+        # Everything that can refuse the job (a mark outside the audio, a file past 4 GiB) is settled before the
+        # temporary file exists.
+        trailer = marker_chunks(track.marks, track.n_frames) if markers and track.marks else b""
+        head = wav.header(track.n_frames, track.samplerate, 2, len(trailer))
+        with atomic_file(path) as (fh, _):
+            fh.write(head)
+            pcm16 = _Pcm16()
+            for block in blocks:
+                fh.write(pcm16.convert(block))
+            fh.write(trailer)
+        return path
+
+    import soundfile as sf  # only here: loading libsndfile costs more than writing a whole WAV
+
     try:
-        with atomic_file(path) as (fh, tmp):
+        with atomic_file(path) as (fh, _):
             with sf.SoundFile(fh, "w", samplerate=track.samplerate, channels=2, format=fmt, subtype=subtype) as out:
+                # libsndfile's own float→short path converts sample by sample with clipping checks, 3–4× slower.
                 pcm16 = _Pcm16() if subtype == "PCM_16" else None
-                for start, block in Renderer(track, max_block=BLOCK_FRAMES).blocks():
+                for block in blocks:
                     out.write(pcm16.convert(block) if pcm16 else block)
-                    if progress is not None:
-                        progress(start + len(block), track.n_frames)
-            if finish is not None:
-                fh.flush()
-                finish(tmp)
     except sf.LibsndfileError as exc:
         raise OutputError(f"cannot write {path}: {exc}") from None
     return path
 
 
+def _reporting(blocks, progress: Callable[[int, int], None] | None, total: int):
+    """The blocks of a render; ``progress`` hears of each one once the caller has written it."""
+    for start, block in blocks:
+        yield block
+        if progress is not None:
+            progress(start + len(block), total)
+
+
 class _Pcm16:
-    """Float → 16-bit conversion in numpy: libsndfile's own float→short path converts sample by sample with clipping
-    checks and is 3–4× slower than the whole rest of a render. The track never exceeds −1 dBFS, so no clipping can
+    """Float → little-endian 16-bit in numpy, into reused buffers. The track never exceeds −1 dBFS, so no clipping can
     occur; plain rounding (no dither) is right for synthetic clicks, whose decays end in exact zeros."""
 
     def __init__(self) -> None:
         self._f = np.empty((BLOCK_FRAMES, 2), dtype=np.float32)
-        self._i = np.empty((BLOCK_FRAMES, 2), dtype=np.int16)
+        self._i = np.empty((BLOCK_FRAMES, 2), dtype=wav.PCM16)
 
     def convert(self, block: np.ndarray) -> np.ndarray:
         n = len(block)

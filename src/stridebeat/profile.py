@@ -24,11 +24,22 @@ def exp_moments(u, tau: float) -> tuple[np.ndarray, ...]:
     """∫₀ᵘ s^k e^(−s/τ) ds for k = 0…3 (closed forms)."""
     u = np.asarray(u, dtype=float)
     e = np.exp(-u / tau)
-    m0 = tau * (1.0 - e)
-    m1 = tau * tau - tau * e * (u + tau)
-    m2 = 2.0 * tau**3 - tau * e * (u * u + 2.0 * tau * u + 2.0 * tau * tau)
-    m3 = 6.0 * tau**4 - tau * e * (u**3 + 3.0 * tau * u * u + 6.0 * tau * tau * u + 6.0 * tau**3)
-    return m0, m1, m2, m3
+    return tuple(_exp_moment(k, u, e, tau) for k in range(4))
+
+
+def _exp_moment(k: int, u, e, tau: float):
+    """∫₀ᵘ s^k e^(−s/τ) ds for one k, with e = e^(−u/τ) already at hand (the profile shares it with the speed)."""
+    if k == 0:
+        return tau * (1.0 - e)
+    if k == 1:
+        return tau * tau - tau * e * (u + tau)
+    if k == 2:
+        return 2.0 * tau**3 - tau * e * (u * u + 2.0 * tau * u + 2.0 * tau * tau)
+    return 6.0 * tau**4 - tau * e * (u**3 + 3.0 * tau * u * u + 6.0 * tau * tau * u + 6.0 * tau**3)
+
+
+# time_at's first-guess tables, kept per profile and t_max (a plan asks for several distances on the same range).
+_MAX_TABLES = 4
 
 
 @dataclass(frozen=True)
@@ -44,7 +55,8 @@ class Profile:
     a : float
         1.0 starts from rest, 0.0 is a rolling start.
     knots_u : tuple of float
-        Segment boundaries in moving time, starting at 0; the last segment extends past the finish.
+        Segment boundaries in moving time, starting at 0 (one per segment: where it starts); the last segment extends
+        past the finish.
     coeffs : tuple of (float, float, float, float)
         ``g(u) = c0 + c1·u + c2·u² + c3·u³`` on each segment (absolute u, not segment-local).
     """
@@ -55,38 +67,92 @@ class Profile:
     knots_u: tuple[float, ...]
     coeffs: tuple[tuple[float, float, float, float], ...]
 
-    def _segment(self, u: np.ndarray) -> np.ndarray:
-        return np.clip(np.searchsorted(np.asarray(self.knots_u), u, side="right") - 1, 0, len(self.coeffs) - 1)
-
-    def _antiderivative(self, u: np.ndarray, seg: np.ndarray) -> np.ndarray:
-        """F(u) = ∫₀ᵘ (1 − a e^(−s/τ)) g_seg(s) ds using the segment's polynomial over the whole range."""
-        c = np.asarray(self.coeffs)[seg]
-        m = exp_moments(u, self.tau_s)
-        poly = sum(c[..., k] * u ** (k + 1) / (k + 1) for k in range(4))
-        return poly - self.a * sum(c[..., k] * m[k] for k in range(4))
-
-    def _x_at_knots(self) -> np.ndarray:
-        knots = np.asarray(self.knots_u)
-        x = [0.0]
+    def __post_init__(self) -> None:
+        # A plan evaluates position and speed a few dozen times per profile (Newton, the fade solve), so what depends
+        # on the profile alone is worked out once here rather than on every call: the arrays behind the tuples, each
+        # segment's F at its start knot and the distance covered by then. They are the values the formulas below
+        # gave on every call, computed the same way. (The dataclass is frozen: object.__setattr__ adds derived state.)
+        if len(self.knots_u) != len(self.coeffs):
+            raise ValueError(f"{len(self.knots_u)} knots for {len(self.coeffs)} segments: give one knot per segment")
+        # Powers of u whose coefficient is zero in every segment add exactly nothing to F: leaving them out spares
+        # the race profile (g = c0 + c3·u³) half of the work.
+        terms = tuple(k for k in range(4) if any(c[k] != 0.0 for c in self.coeffs)) or (0,)
+        object.__setattr__(self, "_terms", terms)
+        object.__setattr__(self, "_tables", {})
+        if len(self.coeffs) == 1:
+            # One segment (every strategy but custom splits): no search, and its constants are scalars that
+            # broadcast. Scalar arithmetic also keeps building a profile cheap: the fade solve builds fourteen.
+            k0 = np.float64(self.knots_u[0])
+            c = tuple(np.asarray(self.coeffs[0], dtype=float))
+            f0 = self._antiderivative(k0, np.exp(-k0 / self.tau_s), c)
+            object.__setattr__(self, "_one_segment", (c, np.float64(0.0), f0))
+            return
+        knots = np.asarray(self.knots_u, dtype=float)
+        cols = tuple(np.ascontiguousarray(c) for c in np.asarray(self.coeffs, dtype=float).T)  # c0…c3 by segment
+        f_start = self._antiderivative(knots, np.exp(-knots / self.tau_s), cols)  # F_i(k_i), segment i at its start
+        # The distance covered at each knot, segment by segment in scalar arithmetic as before: numpy squares a scalar
+        # with pow() but an array as u·u, which can differ in the last bit.
+        x_knots = [0.0]
         for i in range(1, len(knots)):
-            seg = np.array(i - 1)
-            x.append(x[-1] + float(self._antiderivative(knots[i], seg) - self._antiderivative(knots[i - 1], seg)))
-        return np.asarray(x)
+            c = tuple(col[i - 1] for col in cols)
+            f_end, f_begin = (self._antiderivative(k, np.exp(-k / self.tau_s), c) for k in (knots[i], knots[i - 1]))
+            x_knots.append(x_knots[-1] + float(f_end - f_begin))
+        for name, value in (("_one_segment", None), ("_knots", knots), ("_cols", cols), ("_f_start", f_start),
+                            ("_x_knots", np.asarray(x_knots))):
+            object.__setattr__(self, name, value)
+
+    def _segment_consts(self, u):
+        """For each u: its segment's (c0, c1, c2, c3), the distance at the segment's start knot, and F there."""
+        if self._one_segment is not None:
+            return self._one_segment
+        # np.clip's Python wrapper costs more than the search itself; maximum/minimum give the same clamp.
+        seg = np.minimum(np.maximum(np.searchsorted(self._knots, u, side="right") - 1, 0), len(self._knots) - 1)
+        return tuple(c[seg] for c in self._cols), self._x_knots[seg], self._f_start[seg]
+
+    def _moving(self, t):
+        return np.maximum(np.asarray(t, dtype=float) - self.reaction_s, 0.0)
+
+    def _antiderivative(self, u, e, c) -> np.ndarray:
+        """F(u) = ∫₀ᵘ (1 − a e^(−s/τ)) g(s) ds with the polynomial ``c`` of the segment over the whole range;
+        ``e`` = e^(−u/τ)."""
+        poly = sum(c[k] * u ** (k + 1) / (k + 1) for k in self._terms)
+        return poly - self.a * sum(c[k] * _exp_moment(k, u, e, self.tau_s) for k in self._terms)
+
+    def _speed(self, u, e, c) -> np.ndarray:
+        """v = (1 − a·e) · g(u) with the segment's ``c`` and e = e^(−u/τ)."""
+        c0, c1, c2, c3 = c
+        g = c0 + u * (c1 + u * (c2 + u * c3))
+        return (1.0 - self.a * e) * g
 
     def velocity(self, t) -> np.ndarray:
         """Speed (m/s) at time ``t`` seconds after the gun."""
-        u = np.maximum(np.asarray(t, dtype=float) - self.reaction_s, 0.0)
-        c = np.asarray(self.coeffs)[self._segment(u)]
-        g = c[..., 0] + u * (c[..., 1] + u * (c[..., 2] + u * c[..., 3]))
-        return (1.0 - self.a * np.exp(-u / self.tau_s)) * g
+        u = self._moving(t)
+        c, _, _ = self._segment_consts(u)
+        return self._speed(u, np.exp(-u / self.tau_s), c)
 
     def position(self, t) -> np.ndarray:
         """Distance (m) covered ``t`` seconds after the gun."""
-        u = np.maximum(np.asarray(t, dtype=float) - self.reaction_s, 0.0)
-        seg = self._segment(u)
-        knots = np.asarray(self.knots_u)
-        base = self._x_at_knots()[seg]
-        return base + self._antiderivative(u, seg) - self._antiderivative(knots[seg], seg)
+        u = self._moving(t)
+        c, x0, f0 = self._segment_consts(u)
+        return x0 + self._antiderivative(u, np.exp(-u / self.tau_s), c) - f0
+
+    def _position_and_velocity(self, t) -> tuple[np.ndarray, np.ndarray]:
+        """``position(t), velocity(t)`` sharing the segment lookup and the exponential (what Newton needs)."""
+        u = self._moving(t)
+        c, x0, f0 = self._segment_consts(u)
+        e = np.exp(-u / self.tau_s)
+        return x0 + self._antiderivative(u, e, c) - f0, self._speed(u, e, c)
+
+    def _table(self, t_max: float) -> tuple[np.ndarray, np.ndarray]:
+        """Times from the reaction to ``t_max`` and the positions there: time_at's first guess."""
+        table = self._tables.get(t_max)
+        if table is None:
+            grid = np.linspace(self.reaction_s, t_max, 257)
+            table = (grid, self.position(grid))
+            if len(self._tables) >= _MAX_TABLES:
+                self._tables.clear()
+            self._tables[t_max] = table
+        return table
 
     def time_at(self, x, *, t_max: float) -> np.ndarray:
         """Time after the gun at which the runner reaches distance ``x`` (vectorised; exact to ~1 ns).
@@ -95,16 +161,18 @@ class Profile:
         the search (a little past the finish).
         """
         x = np.asarray(x, dtype=float)
-        grid = np.linspace(self.reaction_s, t_max, 257)
-        t = np.interp(x, self.position(grid), grid)
+        grid, x_grid = self._table(t_max)
+        t = np.interp(x, x_grid, grid)
         # x(t) is smooth and increasing, so Newton from a table guess converges quadratically; stop once every
         # position agrees to 1e-9 m (a nanosecond at race speed).
         for _ in range(30):
-            err = self.position(t) - x
-            if np.all(np.abs(err) < 1e-9):
+            pos, v = self._position_and_velocity(t)
+            err = pos - x
+            if (np.abs(err) < 1e-9).all():
                 break
-            v = self.velocity(t)
-            t = np.clip(t - np.where(v > 1e-9, err / np.maximum(v, 1e-9), 0.0), self.reaction_s, t_max)
+            # The clamp to [reaction, t_max] as maximum/minimum: np.clip's wrapper dominates on a handful of points.
+            step = np.where(v > 1e-9, err / np.maximum(v, 1e-9), 0.0)
+            t = np.minimum(np.maximum(t - step, self.reaction_s), t_max)
         return np.where(x <= 0.0, 0.0, t)
 
     def check_positive(self, t_end: float) -> None:

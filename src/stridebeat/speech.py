@@ -7,7 +7,6 @@ timeline's cue times are the speech onsets in the audio. The words come from ``s
 from __future__ import annotations
 
 import math
-import random
 from itertools import groupby
 from dataclasses import dataclass, replace
 
@@ -52,6 +51,8 @@ class VoiceOptions:
         lo, hi = self.set_hold_s
         if lo == hi:
             return lo
+        import random  # only for a drawn hold: importing it costs a fixed-hold render ~3 ms of start-up
+
         return round(random.Random(self.seed).uniform(lo, hi), 3)
 
 
@@ -121,14 +122,15 @@ def speech_events(schedule: Schedule, options: VoiceOptions, samplerate: int) ->
         return []
     from stridebeat.voice import VoiceBank
 
-    bank = VoiceBank(options.voice, samplerate)
-    events: list[tuple[float, np.ndarray]] = []
+    calls: list[tuple[float, list[str]]] = []
     for _, same_moment in groupby(schedule.cues, key=lambda c: round(c.t_s, 6)):
         group = sorted(same_moment, key=_say_rank)
         tokens = [w for c in group for w in words_for(c, options)]
         if tokens:
-            events.append((group[0].t_s, bank.phrase(tokens)))
-    return events
+            calls.append((group[0].t_s, tokens))
+    bank = VoiceBank(options.voice, samplerate)
+    bank.load(w for _, tokens in calls for w in tokens)  # every clip of the track in one resampler run
+    return [(t_s, bank.phrase(tokens)) for t_s, tokens in calls]
 
 
 SAY_ORDER = ("marks", "set", "split", "finish", "hold", "rest", "remaining", "next", "countdown")

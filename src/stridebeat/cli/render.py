@@ -86,10 +86,8 @@ def render_cmd(preset: str | None, output: Path, force: bool, timeline: Path | N
       stridebeat render --cadence 190 --duration 20m -o drills.wav
       stridebeat render rhythm-3x500 --steps-per-100m 46 -o session.wav
     """
-    from stridebeat import export, views
-    from stridebeat import markers as wav_markers
+    from stridebeat import export
     from stridebeat.atomic import write_text
-    from stridebeat.report import summary_after_render
 
     # Settle the output before any work: a wrong extension or an existing file should not cost a render.
     export.format_for(output)
@@ -104,21 +102,26 @@ def render_cmd(preset: str | None, output: Path, force: bool, timeline: Path | N
 
     job = job_for(preset, kwargs)
     track = job.track()
-    finish = wav_markers.marker_hook(track, output) if markers else None
     if sys.stderr.isatty() and track.duration_s > PROGRESS_MIN_S:
         from rich.progress import Progress
 
         with Progress(transient=True) as bar:
             task = bar.add_task(f"rendering {output.name}", total=track.n_frames)
-            export.export_track(track, output, force=force, finish=finish,
+            export.export_track(track, output, force=force, markers=markers,
                                 progress=lambda done, total: bar.update(task, completed=done))
     else:
-        export.export_track(track, output, force=force, finish=finish)
+        export.export_track(track, output, force=force, markers=markers)
     if timeline is not None:
+        from stridebeat import views  # the side files' modules load only when asked for: a render's start-up is timed
+
         write_text(timeline, views.to_json(job.timeline(gun_offset_s=track.origin_frame / track.samplerate)))
     if labels is not None:
-        write_text(labels, wav_markers.audacity_labels(track.marks, track.samplerate))
+        from stridebeat.markers import audacity_labels
+
+        write_text(labels, audacity_labels(track.marks, track.samplerate))
     if sys.stdout.isatty():
+        from stridebeat.report import summary_after_render
+
         click.echo("\n".join(summary_after_render(track, job, output)))
     else:
         gun = f"gun at {track.origin_frame / track.samplerate:.2f} s, "

@@ -1,0 +1,99 @@
+"""The WAV container for 16-bit PCM, written and read here rather than through libsndfile.
+
+Why our own: a render's whole process is measured against sox, and loading libsndfile (through soundfile, cffi and
+ctypes) costs more than writing the file. A 16-bit PCM WAV is a fixed header and raw little-endian samples, and the
+render knows its length before the first sample, so the header is final from the start and the file is written in
+one sequential pass, markers included. FLAC, OGG and MP3 still go through soundfile (``export``).
+
+Layout, from the RIFF specification (Microsoft/IBM, "Multimedia Programming Interface and Data Specifications 1.0",
+1991): ``RIFF <size> WAVE`` then chunks, each a four-character id, a little-endian uint32 size and the data, followed by
+one pad byte when the size is odd (the pad is not counted in the size). The RIFF size counts everything after itself.
+We write ``fmt `` (16 bytes, WAVE_FORMAT_PCM, the layout libsndfile writes for 16-bit stereo), ``data``, then any
+trailing chunks (the markers of ``markers.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+
+import numpy as np
+
+from stridebeat.errors import OutputError
+
+WAVE_FORMAT_PCM = 1
+SAMPLE_BYTES = 2
+RIFF_MAX = 0xFFFFFFFF  # the RIFF size field is 32 bits; longer files would need RF64
+PCM16 = np.dtype("<i2")  # WAV samples are little-endian on every host
+
+
+def chunk(cid: bytes, payload: bytes) -> bytes:
+    """One RIFF chunk: id, size, payload and the pad byte an odd size needs."""
+    pad = b"\0" if len(payload) % 2 else b""
+    return struct.pack("<4sI", cid, len(payload)) + payload + pad
+
+
+def riff_size(n_frames: int, channels: int, trailer_bytes: int = 0) -> int:
+    """The RIFF size field of a file of ``n_frames`` (everything after the field: 'WAVE', fmt, data, trailer)."""
+    return 4 + (8 + 16) + (8 + n_frames * channels * SAMPLE_BYTES) + trailer_bytes
+
+
+def header(n_frames: int, samplerate: int, channels: int, trailer_bytes: int = 0) -> bytes:
+    """Everything before the first sample of a 16-bit PCM WAV: ``RIFF``, ``fmt `` and the ``data`` chunk header.
+
+    ``trailer_bytes`` is the length of the chunks that will follow the samples (already padded), so the RIFF size is
+    right before they are written. The data size is always even (2 bytes per sample), so the samples need no pad.
+
+    Raises
+    ------
+    OutputError
+        If the file would pass the 4 GiB that a WAV's 32-bit sizes can describe.
+    """
+    size = riff_size(n_frames, channels, trailer_bytes)
+    if size > RIFF_MAX:
+        raise OutputError(
+            f"a {n_frames / samplerate / 3600:.1f} h track is too long for a WAV file (4 GiB at most): "
+            "write a .flac file or use a lower --samplerate"
+        )
+    block_align = channels * SAMPLE_BYTES
+    fmt = struct.pack("<HHIIHH", WAVE_FORMAT_PCM, channels, samplerate, samplerate * block_align, block_align,
+                      8 * SAMPLE_BYTES)
+    data_bytes = n_frames * block_align
+    riff = struct.pack("<4sI4s", b"RIFF", size, b"WAVE")
+    return riff + chunk(b"fmt ", fmt) + struct.pack("<4sI", b"data", data_bytes)
+
+
+def read_pcm16(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """Read a 16-bit PCM WAV file: (int16 samples of shape (frames, channels), sample rate).
+
+    Chunks other than ``fmt `` and ``data`` are skipped, whatever wrote them.
+
+    Raises
+    ------
+    OSError
+        The file cannot be opened or read.
+    ValueError
+        It is not a 16-bit PCM WAV file, or it is cut short.
+    """
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    if len(raw) < 12 or raw[:4] != b"RIFF" or raw[8:12] != b"WAVE":
+        raise ValueError("not a RIFF/WAVE file")
+    fmt, pos = None, 12
+    while pos + 8 <= len(raw):
+        cid, size = struct.unpack_from("<4sI", raw, pos)
+        body = pos + 8
+        if cid == b"fmt " and size >= 16:
+            fmt = struct.unpack_from("<HHIIHH", raw, body)
+        elif cid == b"data":
+            if fmt is None:
+                raise ValueError("the data chunk comes before any fmt chunk")
+            tag, channels, rate, _, align, bits = fmt
+            if tag != WAVE_FORMAT_PCM or bits != 16 or align != channels * SAMPLE_BYTES or channels < 1:
+                raise ValueError(f"not 16-bit PCM (format {tag}, {bits} bits, {channels} channels)")
+            if body + size > len(raw):
+                raise ValueError(f"cut short: {len(raw) - body} of {size} data bytes")
+            samples = np.frombuffer(raw, dtype=PCM16, count=size // align * channels, offset=body)
+            return samples.reshape(-1, channels), rate
+        pos = body + size + (size & 1)
+    raise ValueError("no data chunk")
