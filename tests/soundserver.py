@@ -28,11 +28,11 @@ RATE = 48000
 INSTALL = "apt-get install pulseaudio pulseaudio-utils libasound2-plugins libportaudio2"
 
 
-def unavailable(reason: str):
-    """Skip (on a developer's machine) or fail (where the environment promises a sound server)."""
+def unavailable(reason: str, *, what: str = "sound server"):
+    """Skip (on a developer's machine) or fail (where the environment promises a sound server and PortAudio)."""
     if os.environ.get(REQUIRE_ENV) == "1":
-        pytest.fail(f"sound server required ({REQUIRE_ENV}=1) but {reason}", pytrace=False)
-    pytest.skip(f"no sound server: {reason}")
+        pytest.fail(f"{what} required ({REQUIRE_ENV}=1) but {reason}", pytrace=False)
+    pytest.skip(f"no {what}: {reason}")
 
 
 class SoundServer:

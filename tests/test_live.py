@@ -6,14 +6,13 @@ changes, by placing the click at the frames the tempo arithmetic gives.
 
 from __future__ import annotations
 
-import os
-
 import subprocess
 import sys
 import types
 
 import numpy as np
 import pytest
+from soundserver import unavailable
 
 from stridebeat import live, sounds
 from stridebeat.cli import main
@@ -42,9 +41,7 @@ def sd():
         return live._sounddevice()
     except AudioDeviceError as exc:
         # CI installs PortAudio; there a missing library is a broken set-up, not a reason to skip.
-        if os.environ.get("STRIDEBEAT_REQUIRE_SOUNDSERVER") == "1":
-            pytest.fail(f"PortAudio is required here: {exc}")
-        pytest.skip(str(exc))
+        unavailable(str(exc), what="PortAudio")
 
 
 def program_for(values: dict, **kwargs) -> live.Program:

@@ -208,46 +208,15 @@ def duration_words(seconds: float) -> list[str]:
 
 
 def countdown_words(n: int) -> list[str]:
-    """The token for one number of a countdown ("ten", "five", "four", "three", "two", "one").
-
-    Parameters
-    ----------
-    n : int
-        A whole number from 1 to 10.
-
-    Returns
-    -------
-    list[str]
-        One vocabulary token.
-
-    Raises
-    ------
-    UsageError
-        If ``n`` is not a whole number from 1 to 10.
-    """
+    """``[token]`` for one number of a countdown, ``n`` a whole number from 1 to 10; UsageError otherwise."""
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= 10:
         raise UsageError(f"cannot count down from {n!r}: countdown numbers go from 1 to 10")
     return [NUMBERS[int(n)]]
 
 
 def command_words(command: str) -> list[str]:
-    """The token for a fixed call: one of :data:`COMMANDS`.
-
-    Parameters
-    ----------
-    command : str
-        "on your marks", "set", "go", "hold", "hold the rhythm", "rest", "next rep" or "finish".
-
-    Returns
-    -------
-    list[str]
-        One vocabulary token.
-
-    Raises
-    ------
-    UsageError
-        If the command is not one of :data:`COMMANDS`.
-    """
+    """``[token]`` for a fixed call, one of :data:`COMMANDS` ("on your marks", "set", "go", "hold", "hold the
+    rhythm", "rest", "next rep", "finish"); UsageError otherwise."""
     if command not in COMMANDS:
         raise UsageError(f"unknown call {command!r}: choose one of {', '.join(COMMANDS)}")
     return [command]

@@ -33,11 +33,6 @@ def chunk(cid: bytes, payload: bytes) -> bytes:
     return struct.pack("<4sI", cid, len(payload)) + payload + pad
 
 
-def riff_size(n_frames: int, channels: int, trailer_bytes: int = 0) -> int:
-    """The RIFF size field of a file of ``n_frames`` (everything after the field: 'WAVE', fmt, data, trailer)."""
-    return 4 + (8 + 16) + (8 + n_frames * channels * SAMPLE_BYTES) + trailer_bytes
-
-
 def header(n_frames: int, samplerate: int, channels: int, trailer_bytes: int = 0) -> bytes:
     """Everything before the first sample of a 16-bit PCM WAV: ``RIFF``, ``fmt `` and the ``data`` chunk header.
 
@@ -49,16 +44,16 @@ def header(n_frames: int, samplerate: int, channels: int, trailer_bytes: int = 0
     OutputError
         If the file would pass the 4 GiB that a WAV's 32-bit sizes can describe.
     """
-    size = riff_size(n_frames, channels, trailer_bytes)
+    block_align = channels * SAMPLE_BYTES
+    data_bytes = n_frames * block_align
+    size = 4 + (8 + 16) + (8 + data_bytes) + trailer_bytes  # everything after the size field: WAVE, fmt, data, trailer
     if size > RIFF_MAX:
         raise OutputError(
             f"a {n_frames / samplerate / 3600:.1f} h track is too long for a WAV file (4 GiB at most): "
             "write a .flac file or use a lower --samplerate"
         )
-    block_align = channels * SAMPLE_BYTES
     fmt = struct.pack("<HHIIHH", WAVE_FORMAT_PCM, channels, samplerate, samplerate * block_align, block_align,
                       8 * SAMPLE_BYTES)
-    data_bytes = n_frames * block_align
     riff = struct.pack("<4sI4s", b"RIFF", size, b"WAVE")
     return riff + chunk(b"fmt ", fmt) + struct.pack("<4sI", b"data", data_bytes)
 
