@@ -304,7 +304,8 @@ def test_plan_examples_in_the_help_run(run_cli, tmp_path, monkeypatch, args):
 
 def test_a_wav_render_loads_only_what_it_needs(tmp_path):
     """Start-up is part of every render's time: a default render writes its WAV and reads its voice clips without
-    libsndfile, draws no random numbers, and leaves the live player's and the preset manager's modules unloaded."""
+    libsndfile, draws no random numbers, builds no dataclass, and leaves the live player's and the preset manager's
+    modules unloaded."""
     code = (
         "import sys\n"
         "before = set(sys.modules)  # what the interpreter's own start loaded (site hooks may load random)\n"
@@ -313,8 +314,9 @@ def test_a_wav_render_loads_only_what_it_needs(tmp_path):
         f"    main(['render', '--time', '51', '-o', {str(tmp_path / 'race.wav')!r}])\n"
         "except SystemExit as e:\n"
         "    assert not e.code, e.code\n"
-        "print(' '.join(m for m in ('soundfile', 'numpy.random', 'random', 'sounddevice', 'stridebeat.cli.live',\n"
-        "                           'stridebeat.cli.preset', 'stridebeat.presets') if m in set(sys.modules) - before),\n"
+        "print(' '.join(m for m in ('soundfile', 'numpy.random', 'random', 'dataclasses', 'sounddevice',\n"
+        "                           'stridebeat.cli.live', 'stridebeat.cli.preset', 'stridebeat.presets')\n"
+        "               if m in set(sys.modules) - before),\n"
         "      file=sys.stderr)\n"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -8,7 +8,6 @@ and in soundfile's write for the formats libsndfile encodes.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import errno
 import os
 from pathlib import Path
@@ -20,6 +19,7 @@ from audiocheck import read_audio
 
 from stridebeat import export
 from stridebeat.errors import OutputError, UsageError
+from stridebeat.record import replace
 from stridebeat.render import Renderer
 from stridebeat.schedule import metronome_schedule
 from stridebeat.track import SoundOptions, build_track
@@ -142,7 +142,7 @@ class _FullDisk:
 def test_full_disk_in_a_wav_write_keeps_the_old_file(folder, track, monkeypatch, kind, where):
     target = folder / "race.wav"
     target.write_bytes(OLD)
-    track = dataclasses.replace(track, marks=((0, "start"), (track.n_frames, "end")))
+    track = replace(track, marks=((0, "start"), (track.n_frames, "end")))
     blocks = [min(BLOCK, track.n_frames - start) * 4 for start in range(0, track.n_frames, BLOCK)]
     fail_at = {"header": 0, "samples": 1 + FAIL_AFTER, "markers": 1 + len(blocks)}[where]
     sizes: list[int] = []

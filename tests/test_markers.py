@@ -6,7 +6,6 @@ readers of the whole file, and ffprobe turns cue points with labels into chapter
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import struct
@@ -21,6 +20,7 @@ from stridebeat import export, views
 from stridebeat.errors import UsageError
 from stridebeat.job import prepare
 from stridebeat.markers import audacity_labels, marker_chunks
+from stridebeat.record import replace
 from stridebeat.schedule import metronome_schedule
 from stridebeat.track import SoundOptions, build_track
 
@@ -135,7 +135,7 @@ def test_ffprobe_reads_the_markers_as_chapters(race):
 
 def _short_track(marks):
     track = build_track(metronome_schedule(180.0, 1.0), SoundOptions(tail_s=0.0))
-    return dataclasses.replace(track, marks=tuple(marks))
+    return replace(track, marks=tuple(marks))
 
 
 @pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe is not installed (it comes with ffmpeg)")
@@ -151,7 +151,7 @@ def test_labels_of_any_length_keep_the_chunks_aligned(tmp_path):
     checks the pads and that the RIFF size counts the whole file), and every label reads back as written."""
     track = _short_track([])
     marks = [(0, "start"), (7, "ab"), (track.n_frames // 2, "mitte · 100 m"), (track.n_frames, "end")]
-    path = export.export_track(dataclasses.replace(track, marks=tuple(marks)), tmp_path / "x.wav", markers=True)
+    path = export.export_track(replace(track, marks=tuple(marks)), tmp_path / "x.wav", markers=True)
     assert read_cues(path) == marks
     plain = export.export_track(track, tmp_path / "plain.wav")
     np.testing.assert_array_equal(sf.read(path, dtype="int16")[0], sf.read(plain, dtype="int16")[0])
@@ -168,7 +168,7 @@ def test_no_markers_no_chunks(tmp_path):
 def test_a_mark_outside_the_audio_is_refused_before_writing(tmp_path):
     track = _short_track([(5, "a")])
     with pytest.raises(UsageError, match=r"marker 'late' at frame \d+ is outside the audio \(0 to \d+ frames\)"):
-        export.export_track(dataclasses.replace(track, marks=((track.n_frames + 1, "late"),)), tmp_path / "x.wav",
+        export.export_track(replace(track, marks=((track.n_frames + 1, "late"),)), tmp_path / "x.wav",
                             markers=True)
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(UsageError, match="outside the audio"):

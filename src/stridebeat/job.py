@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from stridebeat import settings, speech
 from stridebeat.errors import UsageError
+from stridebeat.record import Record
 from stridebeat.schedule import PlannedRace, Schedule, metronome_schedule, plan_race
 from stridebeat.speech import VoiceOptions
 from stridebeat.track import SoundOptions, Track, build_track
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(Record):
     planned: PlannedRace | None  # None for a plain metronome
     schedule: Schedule  # with the start sequence and any cue lead applied: cue times are when they sound
     sound: SoundOptions

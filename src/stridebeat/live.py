@@ -11,17 +11,16 @@ What plays is a *source*: anything with ``render(start, out)`` (fill ``out`` wit
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 import os
 import sys
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from stridebeat.errors import AudioDeviceError, UsageError
+from stridebeat.record import Record, replace
 from stridebeat.render import Renderer
 from stridebeat.schedule import CADENCE_RANGE_SPM, Schedule
 from stridebeat.track import SAMPLERATES, SoundOptions, build_track
@@ -141,8 +140,7 @@ class _TrackSource(Renderer):
         return self.track.n_frames
 
 
-@dataclass(frozen=True)
-class Program:
+class Program(Record):
     """What to play (``source``) and what to say about any frame of it (``status``)."""
 
     source: Any
@@ -206,8 +204,7 @@ def program(job, *, every: int = 1, count_in: int = 0) -> Program:
     played, steps_s = job, job.schedule.steps_s
     if every == 2:
         sched = job.schedule
-        job = dataclasses.replace(job, schedule=dataclasses.replace(sched, steps_s=sched.steps_s[::2],
-                                                                    feet=sched.feet[::2]))
+        job = replace(job, schedule=replace(sched, steps_s=sched.steps_s[::2], feet=sched.feet[::2]))
     track = job.track()
     sr = track.samplerate
     # A metronome's schedule is k · (60/cadence): its second click is the beat, to the last bit.
@@ -230,8 +227,8 @@ def program(job, *, every: int = 1, count_in: int = 0) -> Program:
 
 def _with_count_in(source, sound: SoundOptions, beats: int, beat_s: float):
     """``beats`` clicks of another sound, one beat apart, then ``source`` one beat after the last of them."""
-    options = dataclasses.replace(sound, click=COUNT_IN_SOUND.get(sound.click, "beep"), accent_every=0, pan=False,
-                                  lead_in_s=0.0, tail_s=0.0)
+    options = replace(sound, click=COUNT_IN_SOUND.get(sound.click, "beep"), accent_every=0, pan=False,
+                      lead_in_s=0.0, tail_s=0.0)
     steps = np.arange(beats) * beat_s
     count = build_track(Schedule(steps, np.zeros(beats, dtype=np.int8), (), beats * beat_s), options)
     offset = round(beats * beat_s * sound.samplerate)

@@ -13,12 +13,12 @@ form from the target time; φ (the fade) is solved from the share of time spent 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from stridebeat.errors import PlanError
 from stridebeat.profile import Profile, exp_moments
+from stridebeat.record import Record
 from stridebeat.settings import STARTS, STRATEGIES
 
 
@@ -54,8 +54,7 @@ def record_time(distance_m: float) -> float:
     return float(distance_m / np.interp(distance_m, d, speed))
 
 
-@dataclass(frozen=True)
-class RacePlan:
+class RacePlan(Record):
     """What the runner wants: the inputs of the plan, validated.
 
     ``first_half_share`` (fraction of the time in the first half) and ``fade`` (fraction of peak speed lost by the

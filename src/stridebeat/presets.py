@@ -28,13 +28,13 @@ import difflib
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from stridebeat import settings
 from stridebeat.errors import OutputError, PresetError, StridebeatError, UsageError
 from stridebeat.atomic import write_text
+from stridebeat.record import Record, field, replace
 from stridebeat.settings import DISPLACES
 from stridebeat.units import parse_duration
 
@@ -52,8 +52,7 @@ _NAME_CHARS = re.compile(r"^[A-Za-z0-9_.-]+$")
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of document\)$")
 
-@dataclass(frozen=True)
-class RepSpec:
+class RepSpec(Record):
     """One rep of a session, resolved: its settings and the rest after it (None after the last rep)."""
 
     label: str  # the preset it came from, or "inline"
@@ -61,8 +60,7 @@ class RepSpec:
     rest_after_s: float | None
 
 
-@dataclass(frozen=True)
-class Preset:
+class Preset(Record):
     name: str
     path: Path
     kind: str  # rep or session
@@ -365,8 +363,7 @@ def delete(name: str) -> Path:
 # ---------------------------------------------------------------------------------------------------------- listing
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(Record):
     """A preset file as ``preset list`` shows it: loaded, or broken with the reason."""
 
     name: str

@@ -13,11 +13,11 @@ accumulated error however long the track.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
 from stridebeat.errors import PlanError
+from stridebeat.record import Record
 
 
 def exp_moments(u, tau: float) -> tuple[np.ndarray, ...]:
@@ -42,8 +42,7 @@ def _exp_moment(k: int, u, e, tau: float):
 _MAX_TABLES = 4
 
 
-@dataclass(frozen=True)
-class Profile:
+class Profile(Record):
     """A piecewise velocity profile in moving time ``u``.
 
     Attributes
@@ -71,7 +70,7 @@ class Profile:
         # A plan evaluates position and speed a few dozen times per profile (Newton, the fade solve), so what depends
         # on the profile alone is worked out once here rather than on every call: the arrays behind the tuples, each
         # segment's F at its start knot and the distance covered by then. They are the values the formulas below
-        # gave on every call, computed the same way. (The dataclass is frozen: object.__setattr__ adds derived state.)
+        # gave on every call, computed the same way. (The record is frozen: object.__setattr__ adds derived state.)
         if len(self.knots_u) != len(self.coeffs):
             raise ValueError(f"{len(self.knots_u)} knots for {len(self.coeffs)} segments: give one knot per segment")
         # Powers of u whose coefficient is zero in every segment add exactly nothing to F: leaving them out spares

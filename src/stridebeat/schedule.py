@@ -9,13 +9,13 @@ does not). Through the hold zone Φ is linear: t_k = t_hold + (k − Φ_hold) / 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from stridebeat.errors import PlanError
 from stridebeat.plan import RacePlan, build_profile
 from stridebeat.profile import Profile
+from stridebeat.record import Record, field
 from stridebeat.stride import Cadence, StrideModel, cadence_for
 from stridebeat.units import format_time
 
@@ -26,8 +26,7 @@ CADENCE_RANGE_SPM = (30.0, 400.0)
 FIRST_STEP_SHARE = 0.5
 
 
-@dataclass(frozen=True)
-class Cue:
+class Cue(Record):
     """Something to announce at time ``t_s`` (seconds from the gun; negative before it)."""
 
     t_s: float
@@ -49,8 +48,7 @@ class Cue:
 CUE_KINDS = ("marks", "set", "gun", "split", "hold", "finish", "rest", "remaining", "countdown", "next", "rep")
 
 
-@dataclass(frozen=True)
-class Schedule:
+class Schedule(Record):
     """Footstrikes and cues on one clock (seconds from the gun, or from the first click of a plain metronome)."""
 
     steps_s: np.ndarray  # strictly increasing
@@ -59,8 +57,7 @@ class Schedule:
     end_s: float  # the finish, or the end of a metronome track
 
 
-@dataclass(frozen=True)
-class SplitRow:
+class SplitRow(Record):
     distance_m: float
     elapsed_s: float
     split_s: float
@@ -71,8 +68,7 @@ class SplitRow:
     held: bool
 
 
-@dataclass(frozen=True)
-class PlannedRace:
+class PlannedRace(Record):
     """Everything the plan views need: inputs, the model and the schedule built from them."""
 
     plan: RacePlan

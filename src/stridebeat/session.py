@@ -22,7 +22,6 @@ from __future__ import annotations
 import bisect
 import csv
 import io
-from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -31,6 +30,7 @@ from stridebeat import presets, settings
 from stridebeat.errors import UsageError
 from stridebeat.job import Job, prepare
 from stridebeat.presets import Preset
+from stridebeat.record import Record, replace
 from stridebeat.schedule import Cue, PlannedRace, Schedule
 from stridebeat.track import Track
 from stridebeat.units import format_time
@@ -45,8 +45,7 @@ COUNTDOWN = (10, 5, 4, 3, 2, 1)
 REST_CUE_KINDS = ("rest", "remaining", "countdown", "next")  # calls that happen during a rest
 
 
-@dataclass(frozen=True)
-class SessionRep:
+class SessionRep(Record):
     """One rep on the session clock."""
 
     number: int  # 1-based
@@ -65,8 +64,7 @@ class SessionRep:
         return self.gun_s + self.job.schedule.end_s
 
 
-@dataclass(frozen=True)
-class SessionJob:
+class SessionJob(Record):
     """What render, live and the plan views need from a session: one schedule, one sound, and the reps behind it.
 
     ``planned`` is None, as for a metronome: a session has no single plan; ``reps`` carries each rep's.

@@ -11,10 +11,10 @@ Deliberately free of numpy and click: importing it costs nothing, so the CLI can
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from stridebeat.errors import UsageError
+from stridebeat.record import Record
 from stridebeat.units import parse_duration, parse_time
 
 STARTS = ("blocks", "standing", "rolling")
@@ -24,8 +24,7 @@ VOICE_CHOICES = ("female", "male", "none")
 CALLS = ("time", "distance", "both", "none")
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(Record):
     key: str
     kind: str  # float, int, time, duration, share, splits, choice, bool
     group: str  # plan, stride, sound, metronome
@@ -229,8 +228,7 @@ def is_metronome(values: dict[str, Any]) -> bool:
     return values.get("cadence") is not None
 
 
-@dataclass(frozen=True)
-class Built:
+class Built(Record):
     """What the gate makes of a set of values."""
 
     plan: Any  # RacePlan, or None for a plain metronome

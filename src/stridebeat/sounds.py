@@ -8,15 +8,14 @@ on, with no ramp that would blur where the beat is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
 from stridebeat.errors import UsageError
+from stridebeat.record import Record
 
 
-@dataclass(frozen=True)
-class _Voice:
+class _Voice(Record):
     partials: tuple[tuple[float, float, float], ...]  # (frequency Hz, amplitude, decay time constant s)
     length_s: float
     attack_s: float = 0.0002

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 from itertools import groupby
-from dataclasses import dataclass, replace
 
 import numpy as np
 
 from stridebeat.errors import UsageError
+from stridebeat.record import Record, replace
 from stridebeat.schedule import Cue, Schedule
 
 # Cues spoken relative to a mark: a lead moves them earlier. Start commands are fixed to the gun, countdowns to the
@@ -21,8 +21,7 @@ LEADABLE = ("split", "hold", "finish")
 STARTS_WITH_COMMANDS = ("blocks", "standing")
 
 
-@dataclass(frozen=True)
-class VoiceOptions:
+class VoiceOptions(Record):
     voice: str = "female"  # a voice in stridebeat.voice.VOICES, or "none"
     calls: str = "time"  # at each 100 m: time, distance, both, none
     call_hold: bool = True

@@ -20,11 +20,11 @@ v / f. Published figures it rests on (../shared/domain/SCIENCE.md):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from stridebeat.errors import PlanError
+from stridebeat.record import Record
 
 REF_SPEED = 8.85  # m/s, men's world-class race mean
 REF_STEP = 2.31  # m at REF_SPEED
@@ -38,8 +38,7 @@ STEP_LENGTH_RANGE = (1.1, 4.0)
 HEIGHT_RANGE = (1.2, 2.3)
 
 
-@dataclass(frozen=True)
-class StrideModel:
+class StrideModel(Record):
     """One way to know the athlete's step length at race pace; at most one of the three may be given.
 
     ``steps_per_100m`` (counted at race pace: the most reliable), ``step_length_m`` (at race pace) or ``height_m``
@@ -88,8 +87,7 @@ class StrideModel:
         return base
 
 
-@dataclass(frozen=True)
-class Cadence:
+class Cadence(Record):
     """Cadence (steps per second) as a function of speed for one athlete in one plan."""
 
     race_speed: float  # m/s, the plan's average

@@ -7,12 +7,12 @@ costs a few hundred kilobytes however long it is; the renderer turns any block o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from stridebeat import sounds
 from stridebeat.errors import UsageError
+from stridebeat.record import Record
 from stridebeat.schedule import Schedule
 
 CEILING = 10 ** (-1.0 / 20.0)  # −1 dBFS: headroom for lossy encoders, whose decoded peaks overshoot
@@ -25,8 +25,7 @@ SPEECH_GAIN = 2.0
 CHIMED = ("split", "finish", "rest", "remaining", "countdown", "next")  # gain of a footstrike in the opposite ear when panning follows the feet
 
 
-@dataclass(frozen=True)
-class SoundOptions:
+class SoundOptions(Record):
     """How the schedule sounds: click, accents, panning, level, rate and the silence around the run."""
 
     click: str = sounds.DEFAULT_CLICK
@@ -55,8 +54,7 @@ class SoundOptions:
                 raise UsageError(f"--{name[:-2].replace('_', '-')} {val:g} s is out of range: give 0 to 600 s")
 
 
-@dataclass(frozen=True)
-class Track:
+class Track(Record):
     """Events on a sample grid. ``origin_frame`` is the frame of schedule time 0 (the gun)."""
 
     samplerate: int
