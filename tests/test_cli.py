@@ -139,6 +139,28 @@ def test_the_installed_program_prints_exactly_one_line(tmp_path, args, code, lin
     assert (done.returncode, done.stderr, done.stdout) == (code, line.format(tmp=tmp_path) + "\n", "")
 
 
+def test_the_installed_program_delivers_all_its_output_through_a_pipe(run_cli):
+    # The console script ends the process without the interpreter's teardown: what it printed must still arrive whole.
+    args = ["plan", "--distance", "1000", "--time", "150", "--csv"]
+    done = subprocess.run([sys.executable, "-m", "stridebeat", *args], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=60)
+    expected = run_cli(*args).out
+    assert done.returncode == 0 and done.stderr == ""
+    assert len(expected) > 16_384  # more than one pipe write
+    assert done.stdout == expected
+
+
+def test_a_reader_that_leaves_the_pipe_ends_the_program_quietly():
+    # `stridebeat plan --csv | head -1`: the rest of the output has nowhere to go. click ends the command with exit
+    # code 1 and no message; no traceback or "Exception ignored" at the exit either.
+    proc = subprocess.Popen([sys.executable, "-m", "stridebeat", "plan", "--distance", "1000", "--time", "150",
+                             "--csv"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before the program writes anything (it takes a tenth of a second to start)
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 1
+    assert err == b""
+
+
 # -------------------------------------------------------------------------------------------------- help, version
 def _commands(group: click.Group, path=()):
     yield path
@@ -304,8 +326,8 @@ def test_plan_examples_in_the_help_run(run_cli, tmp_path, monkeypatch, args):
 
 def test_a_wav_render_loads_only_what_it_needs(tmp_path):
     """Start-up is part of every render's time: a default render writes its WAV and reads its voice clips without
-    libsndfile, draws no random numbers, builds no dataclass, and leaves the live player's and the preset manager's
-    modules unloaded."""
+    libsndfile, draws no random numbers, builds no dataclass, handles paths without pathlib, rounds without decimal,
+    and leaves the live player's and the preset manager's modules unloaded."""
     code = (
         "import sys\n"
         "before = set(sys.modules)  # what the interpreter's own start loaded (site hooks may load random)\n"
@@ -314,8 +336,9 @@ def test_a_wav_render_loads_only_what_it_needs(tmp_path):
         f"    main(['render', '--time', '51', '-o', {str(tmp_path / 'race.wav')!r}])\n"
         "except SystemExit as e:\n"
         "    assert not e.code, e.code\n"
-        "print(' '.join(m for m in ('soundfile', 'numpy.random', 'random', 'dataclasses', 'sounddevice',\n"
-        "                           'stridebeat.cli.live', 'stridebeat.cli.preset', 'stridebeat.presets')\n"
+        "print(' '.join(m for m in ('soundfile', 'numpy.random', 'random', 'dataclasses', 'pathlib', 'decimal',\n"
+        "                           'sounddevice', 'stridebeat.cli.live', 'stridebeat.cli.preset',\n"
+        "                           'stridebeat.presets')\n"
         "               if m in set(sys.modules) - before),\n"
         "      file=sys.stderr)\n"
     )

@@ -149,8 +149,8 @@ def test_full_disk_in_a_wav_write_keeps_the_old_file(folder, track, monkeypatch,
     real_atomic_file = export.atomic_file
 
     @contextlib.contextmanager
-    def atomic_file(path):
-        with real_atomic_file(path) as (fh, tmp):
+    def atomic_file(path, **options):
+        with real_atomic_file(path, **options) as (fh, tmp):
             yield _FullDisk(fh, fail_at, sizes), tmp
 
     monkeypatch.setattr(export, "atomic_file", atomic_file)
@@ -162,6 +162,36 @@ def test_full_disk_in_a_wav_write_keeps_the_old_file(folder, track, monkeypatch,
     assert sizes == ([44] + blocks[: fail_at - 1] if fail_at else [])
     assert target.read_bytes() == OLD
     assert listing(folder) == ["race.wav"]
+
+
+def _synced_inodes(monkeypatch) -> list[int]:
+    """The inodes of whatever os.fsync is called on from now on (files and folders), as the kernel sees them."""
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        synced.append(os.fstat(fd).st_ino)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return synced
+
+
+@pytest.mark.parametrize("name", ["race.wav", "race.flac"])
+def test_a_render_is_published_without_a_sync(folder, track, monkeypatch, name):
+    # Rendered audio is derived data, made again in a fraction of a second: no fsync (see stridebeat.atomic).
+    synced = _synced_inodes(monkeypatch)
+    export.export_track(track, folder / name)
+    assert synced == []
+    assert read_audio(folder / name)[0].shape == (track.n_frames, 2)
+
+
+def test_a_preset_save_syncs_the_file_and_its_folder(user_dir, monkeypatch):
+    from stridebeat import presets
+
+    synced = _synced_inodes(monkeypatch)
+    path = presets.save("race", {"time": 51.0})
+    assert synced == [path.stat().st_ino, path.parent.stat().st_ino]
 
 
 @pytest.mark.parametrize("kind", list(PATH_KINDS))

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import math
+import os
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 import soxr
+from hypothesis import given
+from hypothesis import strategies as st
 
 from listening import make_listener
 from stridebeat import voice
@@ -37,7 +42,7 @@ needs_pocketsphinx = pytest.mark.skipif(
 )
 
 RATES = (44100, 48000)
-VOICE_DIR = audio_dir() / "voice"
+VOICE_DIR = Path(audio_dir()) / "voice"
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +107,15 @@ TIME_TABLE = [
 @pytest.mark.parametrize(("seconds", "words"), TIME_TABLE)
 def test_time_words_table(seconds, words):
     assert time_words(seconds) == words
+
+
+@given(st.one_of(st.floats(-1e12, 1e12),  # decimal quantizes to 28 digits at most
+                 st.decimals(0, 1000, places=3, allow_nan=False, allow_infinity=False).map(float),
+                 st.integers(0, 10**7).map(lambda n: n / 20)))  # n / 20: every tie of a tenth
+def test_tenths_round_half_up_as_decimal_does(seconds):
+    # Ground truth: the decimal module's ROUND_HALF_UP on the shortest repr, which voice.py no longer imports.
+    want = int(Decimal(repr(seconds)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) * 10)
+    assert voice._round_tenths(seconds) == want
 
 
 @pytest.mark.parametrize(
@@ -197,7 +211,7 @@ def test_builders_emit_only_vocabulary_and_every_token_is_used():
 @pytest.mark.parametrize("name", VOICES)
 def test_every_token_has_a_clip_and_nothing_else_is_shipped(name):
     shipped = {p.name for p in (VOICE_DIR / name).iterdir()}
-    expected = {voice.clip_path(name, token).name for token in VOCABULARY}
+    expected = {os.path.basename(voice.clip_path(name, token)) for token in VOCABULARY}
     assert expected - shipped == set(), "missing clips"
     assert shipped - expected == set(), "clips outside the vocabulary"
 

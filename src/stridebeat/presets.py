@@ -77,7 +77,7 @@ class Preset(Record):
 def builtin_dir() -> Path:
     from stridebeat.assets import presets_dir
 
-    return presets_dir()
+    return Path(presets_dir())
 
 
 def user_dir() -> Path:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from pathlib import Path
 
 import click
 
@@ -18,10 +18,10 @@ PROGRESS_MIN_S = 120.0  # show a progress bar for tracks longer than this, on a 
 @settings_options("plan", "stride")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (shape in the README).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print a per-step timetable as CSV.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
               help="Also draw speed, cadence and step length against distance to a .png or .svg file "
                    "(needs: pip install 'stridebeat[plot]').")
-def plan_cmd(preset: str | None, as_json: bool, as_csv: bool, plot_path: Path | None, **kwargs) -> None:
+def plan_cmd(preset: str | None, as_json: bool, as_csv: bool, plot_path: str | None, **kwargs) -> None:
     """Show the race plan: splits, speed, cadence and step length per 100 m (each rep's, for a session).
 
     PRESET: a preset name ('stridebeat preset list') or a .toml file; options given here override its values.
@@ -64,16 +64,16 @@ def plan_cmd(preset: str | None, as_json: bool, as_csv: bool, plot_path: Path | 
 @cli.command("render")
 @preset_argument
 @settings_options("plan", "stride", "metronome", "sound", "voice")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
               help="File to write; .wav (16-bit PCM), .flac, .ogg or .mp3 by extension.")
 @click.option("-f", "--force", is_flag=True, help="Replace the output file if it exists.")
-@click.option("--timeline", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--timeline", type=click.Path(dir_okay=False),
               help="Also write the plan as JSON, with gun_offset_s: the gun's position in the audio file.")
-@click.option("--labels", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--labels", type=click.Path(dir_okay=False),
               help="Also write the markers (gun, splits, hold, finish, reps, rests) as an Audacity label track (.txt).")
 @click.option("--markers/--no-markers", default=True,
               help="Put the same markers in a .wav file as cue points that audio editors show.  [default: on]")
-def render_cmd(preset: str | None, output: Path, force: bool, timeline: Path | None, labels: Path | None,
+def render_cmd(preset: str | None, output: str, force: bool, timeline: str | None, labels: str | None,
                markers: bool, **kwargs) -> None:
     """Render a click track of a race plan, a whole session, or a plain metronome, to an audio file.
 
@@ -91,7 +91,7 @@ def render_cmd(preset: str | None, output: Path, force: bool, timeline: Path | N
 
     # Settle the output before any work: a wrong extension or an existing file should not cost a render.
     export.format_for(output)
-    if output.exists() and not force and sys.stdin.isatty():
+    if os.path.exists(output) and not force and sys.stdin.isatty():
         force = click.confirm(f"{output} exists. Replace it?", default=False, err=True)
         if not force:
             raise click.ClickException(f"{output} left as it was")
@@ -106,7 +106,7 @@ def render_cmd(preset: str | None, output: Path, force: bool, timeline: Path | N
         from rich.progress import Progress
 
         with Progress(transient=True) as bar:
-            task = bar.add_task(f"rendering {output.name}", total=track.n_frames)
+            task = bar.add_task(f"rendering {os.path.basename(output)}", total=track.n_frames)
             export.export_track(track, output, force=force, markers=markers,
                                 progress=lambda done, total: bar.update(task, completed=done))
     else:
@@ -114,11 +114,12 @@ def render_cmd(preset: str | None, output: Path, force: bool, timeline: Path | N
     if timeline is not None:
         from stridebeat import views  # the side files' modules load only when asked for: a render's start-up is timed
 
-        write_text(timeline, views.to_json(job.timeline(gun_offset_s=track.origin_frame / track.samplerate)))
+        write_text(timeline, views.to_json(job.timeline(gun_offset_s=track.origin_frame / track.samplerate)),
+                   durable=False)
     if labels is not None:
         from stridebeat.markers import audacity_labels
 
-        write_text(labels, audacity_labels(track.marks, track.samplerate))
+        write_text(labels, audacity_labels(track.marks, track.samplerate), durable=False)
     if sys.stdout.isatty():
         from stridebeat.report import summary_after_render
 
