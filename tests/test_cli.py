@@ -326,7 +326,7 @@ def test_plan_examples_in_the_help_run(run_cli, tmp_path, monkeypatch, args):
 
 def test_a_wav_render_loads_only_what_it_needs(tmp_path):
     """Start-up is part of every render's time: a default render writes its WAV and reads its voice clips without
-    libsndfile, draws no random numbers, builds no dataclass, handles paths without pathlib, rounds without decimal,
+    libsndfile, plays the clips as stored (no resampler), draws no random numbers, builds no dataclass, handles paths without pathlib, rounds without decimal,
     and leaves the live player's and the preset manager's modules unloaded."""
     code = (
         "import sys\n"
@@ -336,8 +336,8 @@ def test_a_wav_render_loads_only_what_it_needs(tmp_path):
         f"    main(['render', '--time', '51', '-o', {str(tmp_path / 'race.wav')!r}])\n"
         "except SystemExit as e:\n"
         "    assert not e.code, e.code\n"
-        "print(' '.join(m for m in ('soundfile', 'numpy.random', 'random', 'dataclasses', 'pathlib', 'decimal',\n"
-        "                           'sounddevice', 'stridebeat.cli.live', 'stridebeat.cli.preset',\n"
+        "print(' '.join(m for m in ('soundfile', 'soxr', 'numpy.random', 'random', 'dataclasses', 'pathlib',\n"
+        "                           'decimal', 'sounddevice', 'stridebeat.cli.live', 'stridebeat.cli.preset',\n"
         "                           'stridebeat.presets')\n"
         "               if m in set(sys.modules) - before),\n"
         "      file=sys.stderr)\n"

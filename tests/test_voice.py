@@ -18,6 +18,7 @@ from listening import make_listener
 from stridebeat import voice
 from stridebeat.assets import audio_dir
 from stridebeat.errors import StridebeatError, UsageError
+from stridebeat.track import SoundOptions
 from stridebeat.voice import (
     COMMANDS,
     GAP_SECONDS,
@@ -217,10 +218,12 @@ def test_every_token_has_a_clip_and_nothing_else_is_shipped(name):
 
 
 @pytest.mark.parametrize("name", VOICES)
-def test_clips_are_mono_16_bit_wav_at_16_khz(name):
+def test_clips_are_mono_16_bit_wav_at_the_default_output_rate(name):
+    # Stored at the rate a default render writes, so that it plays them as stored, without a resampler.
+    assert voice.CLIP_RATE == SoundOptions().samplerate == 44100
     for token in VOCABULARY:
         info = sf.info(voice.clip_path(name, token))  # libsndfile: a reader independent of stridebeat.wav
-        assert (info.format, info.subtype, info.channels, info.samplerate) == ("WAV", "PCM_16", 1, 16000), token
+        assert (info.format, info.subtype, info.channels, info.samplerate) == ("WAV", "PCM_16", 1, 44100), token
         assert 0.2 < info.duration < 1.6, (token, info.duration)
 
 
@@ -228,16 +231,16 @@ def test_clips_are_mono_16_bit_wav_at_16_khz(name):
 def test_bank_reads_the_clips_as_libsndfile_does(name):
     """At the clips' own rate nothing is resampled: the bank's samples are the file's, read by stridebeat.wav, equal to
     what libsndfile (an independent reader) decodes, at the documented phrase level."""
-    bank = voice.VoiceBank(name, 16000)
+    bank = voice.VoiceBank(name, 44100)
     for token in sorted(VOCABULARY):
         expected, rate = sf.read(voice.clip_path(name, token), dtype="float32")
-        assert rate == 16000
+        assert rate == 44100
         got = bank.clip(token)
         assert got.dtype == np.float32
         np.testing.assert_array_equal(got, expected * np.float32(voice.PHRASE_PEAK / voice.CLIP_PEAK), err_msg=token)
 
 
-@pytest.mark.parametrize("rate", [22050, 44100, 96000])
+@pytest.mark.parametrize("rate", [22050, 48000, 96000])
 def test_clips_loaded_together_equal_each_clip_resampled_alone(rate):
     """The bank resamples all the clips it loads in one run; ground truth: each clip resampled by soxr on its own,
     after a second of silence (a bare clip differs only in soxr's cold start, by < 1e-4 on its first samples)."""
@@ -246,8 +249,9 @@ def test_clips_loaded_together_equal_each_clip_resampled_alone(rate):
     bank.load(tokens)
     for token in tokens:
         stored, _ = sf.read(voice.clip_path("male", token), dtype="float32")
-        alone = soxr.resample(np.concatenate([np.zeros(16000, np.float32), stored]), 16000, rate, quality="HQ")[rate:]
-        length = len(soxr.resample(stored, 16000, rate, quality="HQ"))  # a bare clip's length, as soxr rounds it
+        silence = np.zeros(44100, np.float32)  # a second
+        alone = soxr.resample(np.concatenate([silence, stored]), 44100, rate, quality="HQ")[rate:]
+        length = len(soxr.resample(stored, 44100, rate, quality="HQ"))  # a bare clip's length, as soxr rounds it
         expected = alone[:length] * np.float32(voice.PHRASE_PEAK / voice.CLIP_PEAK)
         got = bank.clip(token)
         assert len(got) == len(expected), token
@@ -256,7 +260,7 @@ def test_clips_loaded_together_equal_each_clip_resampled_alone(rate):
 
 def test_voice_folder_is_small_and_documented():
     size = sum(p.stat().st_size for p in VOICE_DIR.rglob("*") if p.is_file())
-    assert size < 5_000_000  # 16-bit WAV, read without libsndfile; the README says why not FLAC
+    assert size < 14_000_000  # 16-bit WAV at 44.1 kHz, read without libsndfile; the README says why
     readme = (VOICE_DIR / "README.md").read_text(encoding="utf-8")
     for needed in ("flite", "slt", "rms", "licence", "tools/make_voice.py", "one minute five point three"):
         assert needed in readme
@@ -284,7 +288,7 @@ def test_every_clip_loads_at_the_output_rate(banks, name, rate):
         clip = bank.clip(token)
         stored = sf.info(voice.clip_path(name, token)).frames
         assert clip.dtype == np.float32 and clip.ndim == 1
-        assert abs(len(clip) - stored * rate / 16000) <= 2, token
+        assert abs(len(clip) - stored * rate / 44100) <= 2, token
         assert np.all(np.isfinite(clip))
         assert 0.1 < np.max(np.abs(clip)) <= PHRASE_PEAK, token
         assert bank.clip(token) is clip  # cached
@@ -326,8 +330,8 @@ def test_every_clip_starts_at_its_speech_onset(banks, name):
 def test_resampling_keeps_the_onset_on_the_first_sample(banks, rate):
     for name in VOICES:
         for token in ("twelve", "set", "on your marks", "finish", "point four"):
-            stored, _ = sf.read(voice.clip_path(name, token), dtype="float32")
-            back = soxr.resample(banks(name, rate).clip(token), rate, 16000)
+            stored, stored_rate = sf.read(voice.clip_path(name, token), dtype="float32")
+            back = soxr.resample(banks(name, rate).clip(token), rate, stored_rate)
             n = min(len(stored), len(back)) - 40
             lags = range(-20, 21)
             score = [float(np.dot(stored[20 : 20 + n], back[20 + lag : 20 + lag + n])) for lag in lags]

@@ -17,8 +17,11 @@ For every token of ``stridebeat.voice.VOCABULARY`` and every voice:
 3. Loudness is measured as the RMS of the voiced frames (10 ms frames within 30 dB of the clip's loudest) and every
    clip of every voice is brought to the same value; then all clips are scaled by ONE common factor so the loudest
    true peak (4x oversampled) of the whole set is ``stridebeat.voice.CLIP_PEAK`` (−1 dBFS).
-4. Samples are rounded to 16-bit here and written as mono 16-bit PCM WAV by ``stridebeat.wav`` (the reader stridebeat
-   uses at run time, so loading a clip needs no libsndfile), so a rerun on the same flite gives byte-identical files.
+4. Each clip is resampled from 16 kHz to ``stridebeat.voice.CLIP_RATE`` (44.1 kHz, the default output rate, so that
+   a default render plays the clips as stored and loads no resampler) with soxr at its very-high quality, within
+   silence so that its onset stays on its first sample, then rounded to 16-bit and written as mono 16-bit PCM WAV by
+   ``stridebeat.wav`` (the reader stridebeat uses at run time, so loading a clip needs no libsndfile). A rerun on the
+   same flite and soxr gives byte-identical files.
    Stale clips no longer in the vocabulary (and the ``.flac`` files of earlier releases) are removed.
 """
 
@@ -50,7 +53,8 @@ except ImportError:  # a plain checkout without `pip install -e .`
 # often than awb (Scottish) or kal16 (diphone) by the recogniser the tests use.
 FLITE_VOICES = {"female": "slt", "male": "rms"}
 
-RATE = 16000  # the native rate of the slt/rms/awb clustergen voices; clips are stored at it, resampled at load time
+RATE = 16000  # the native rate of the slt/rms/awb clustergen voices: trimming and levelling work at it
+STORED = sbvoice.CLIP_RATE  # the rate the clips are stored at
 
 # Where the plain token was not heard best, measured by decoding phrases mixed over clicks with pocketsphinx (see
 # tests/test_voice.py): the text flite reads instead, and flite's duration_stretch (1.0 = its normal pace).
@@ -161,8 +165,8 @@ def make_clip(voice: str, token: str) -> Clip:
 def true_peak(x: np.ndarray) -> float:
     """Peak of the waveform between samples too (4x oversampled, as EBU R128 measures a true peak).
 
-    A fricative near 8 kHz peaks up to ~2 dB higher between its 16 kHz samples, and that is what the bank's
-    resampling to 44.1/48 kHz brings out.
+    A fricative near 8 kHz peaks up to ~2 dB higher between its 16 kHz samples, and that is what resampling to
+    44.1/48 kHz brings out.
     """
     return float(np.max(np.abs(soxr.resample(x, RATE, 4 * RATE, quality="VHQ"))))
 
@@ -171,10 +175,18 @@ def write(clips: list[Clip], out: Path) -> None:
     levelled = [c.samples * (TARGET_RMS / c.voiced_rms) for c in clips]
     common = sbvoice.CLIP_PEAK / max(true_peak(x) for x in levelled)
     for clip, x in zip(clips, levelled, strict=True):
-        pcm = np.clip(np.round(x * common * 32767), -32768, 32767).astype(np.int16)
+        pcm = np.clip(np.round(to_stored_rate(x * common) * 32767), -32768, 32767).astype(np.int16)
         path = out / clip.voice / sbvoice.clip_name(clip.token)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(wav.header(len(pcm), RATE, 1) + pcm.astype(wav.PCM16).tobytes())
+        path.write_bytes(wav.header(len(pcm), STORED, 1) + pcm.astype(wav.PCM16).tobytes())
+
+
+def to_stored_rate(x: np.ndarray) -> np.ndarray:
+    """``x`` at 16 kHz → STORED, as if within silence: a second of it either side takes the filter's ringing, and the
+    clip is cut back out at round(n × STORED / 16000) samples from the output sample of its first one."""
+    pad = np.zeros(RATE)
+    hi = soxr.resample(np.concatenate([pad, x, pad]), RATE, STORED, quality="VHQ")
+    return hi[STORED : STORED + (2 * len(x) * STORED + RATE) // (2 * RATE)]
 
 
 def main(argv: list[str] | None = None) -> int:

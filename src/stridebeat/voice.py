@@ -58,7 +58,10 @@ CLIP_PEAK = 10 ** (-1 / 20)
 # Peak ceiling of a rendered phrase: −6 dBFS, headroom for the clicks mixed under it.
 PHRASE_PEAK = 0.5
 
-CLIP_RATE = 16000  # the shipped clips' rate: flite's voices speak at it
+# The shipped clips' rate: the default output rate, so that a default render plays them as stored and never loads the
+# resampler (soxr's import and run were ~10 ms of a ~200 ms render). flite speaks at 16 kHz; tools/make_voice.py
+# resampled the clips once, at soxr's very-high quality.
+CLIP_RATE = 44100
 # Silence around each clip when clips are resampled together (``VoiceBank.load``): far longer than soxr's filter.
 _BATCH_GAP = CLIP_RATE // 20
 
@@ -316,7 +319,7 @@ class VoiceBank:
         if self.samplerate != CLIP_RATE:
             import soxr  # on first use: a voiceless render never loads it
 
-            # Input offsets that are multiples of ``step`` land on whole output samples (step × rate / 16000).
+            # Input offsets that are multiples of ``step`` land on whole output samples (step × rate / CLIP_RATE).
             step = CLIP_RATE // math.gcd(CLIP_RATE, self.samplerate)
             gap = -(-_BATCH_GAP // step) * step
             starts, end = [], gap
@@ -329,7 +332,7 @@ class VoiceBank:
             # soxr's output is aligned with its input (the filter delay is compensated).
             out = soxr.resample(signal, CLIP_RATE, self.samplerate, quality="HQ")
             sr = self.samplerate
-            # Each clip's length is what resampling it alone gives: round(n × rate / 16000), in integers.
+            # Each clip's length is what resampling it alone gives: round(n × rate / CLIP_RATE), in integers.
             clips = [out[start * sr // CLIP_RATE :][: (2 * len(clip) * sr + CLIP_RATE) // (2 * CLIP_RATE)]
                      for start, clip in zip(starts, clips, strict=True)]
         for token, clip in zip(wanted, clips, strict=True):
