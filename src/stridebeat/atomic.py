@@ -16,13 +16,12 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import IO
 
 from stridebeat.errors import OutputError
 
 
-@contextmanager
+@contextlib.contextmanager
 def atomic_file(
     path: str | os.PathLike,
     *,
