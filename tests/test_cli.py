@@ -8,6 +8,7 @@ in a subprocess to show the installed program behaves the same, with nothing but
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import math
@@ -137,6 +138,25 @@ def test_the_installed_program_prints_exactly_one_line(tmp_path, args, code, lin
     done = subprocess.run([sys.executable, "-m", "stridebeat", *argv], capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, cwd=tmp_path, timeout=60)
     assert (done.returncode, done.stderr, done.stdout) == (code, line.format(tmp=tmp_path) + "\n", "")
+
+
+def test_a_command_runs_without_the_cyclic_collector_and_restores_it(run_cli, monkeypatch):
+    # Off while a command runs (it found nothing to free and cost ~20 ms of a render); back on for a caller after it.
+    from stridebeat.cli import render as render_commands
+
+    seen = []
+    real_job_for = render_commands.job_for
+
+    def job_for(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real_job_for(*args, **kwargs)
+
+    monkeypatch.setattr(render_commands, "job_for", job_for)
+    assert gc.isenabled()
+    result = run_cli("plan", "--time", "51")
+    assert result.code == 0, result.err
+    assert seen == [False]
+    assert gc.isenabled()
 
 
 def test_the_installed_program_delivers_all_its_output_through_a_pipe(run_cli):

@@ -44,8 +44,8 @@ def format_for(path: str | os.PathLike) -> tuple[str, str]:
 
 def check_target(path: str | os.PathLike, *, force: bool) -> str:
     """Validate an audio output path before any work is done (extension, folder, existing file)."""
-    path = check_side_file(path)
     format_for(path)
+    path = check_side_file(path)
     if os.path.exists(path) and not force:
         raise OutputError(f"{path} exists: pass --force to replace it")
     return path

@@ -59,7 +59,7 @@ def live_cmd(preset: str | None, every: str, count_in: int, device: str | None, 
         kwargs["samplerate"] = str(rate)
         program = live.program(job_for(preset, kwargs, open_ended=True), every=step, count_in=count_in)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    # Playback may last hours: the cyclic collector, off while a command starts (see ``main``), comes back on, with
+    # Playback may last hours: the cyclic collector, off while a command starts (``cli._run``), comes back on, with
     # everything built so far frozen out of its passes so that they only visit what playback creates.
     gc.freeze()
     gc.enable()
