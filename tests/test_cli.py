@@ -344,10 +344,31 @@ def test_plan_examples_in_the_help_run(run_cli, tmp_path, monkeypatch, args):
     assert result.out or list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("argv", [
+    ["--time", "51", "-o", "x.wav"], ["--time", "51", "-ox.wav"], ["-f", "--time", "51", "-o", "x.wav"],
+    ["--time", "51", "-fo", "x.wav"], ["--time", "51", "--output", "x.wav", "-f"], ["--time", "51", "-o", "-f"],
+])
+def test_short_options_parse_as_click_parses_them(argv):
+    # The render command finds short options directly (cli._Command); ground truth: the same parameters on a plain
+    # click.Command, parsed by click alone.
+    from stridebeat.cli import cli
+
+    ours = cli.get_command(click.Context(cli), "render")
+    plain = click.Command("render", params=ours.params)
+    assert type(ours) is not click.Command
+    assert ours.make_context("render", list(argv)).params == plain.make_context("render", list(argv)).params
+
+
+def test_an_unknown_short_option_is_still_clicks_usage_error(run_cli):
+    result = run_cli("render", "--time", "51", "-q", "x.wav")
+    assert (result.code, result.err) == (2, "Error: No such option '-q' (see 'stridebeat render --help')\n")
+
+
 def test_a_wav_render_loads_only_what_it_needs(tmp_path):
     """Start-up is part of every render's time: a default render writes its WAV and reads its voice clips without
-    libsndfile, plays the clips as stored (no resampler), draws no random numbers, builds no dataclass, handles paths without pathlib, rounds without decimal,
-    and leaves the live player's and the preset manager's modules unloaded."""
+    libsndfile, plays the clips as stored (no resampler), draws no random numbers, builds no dataclass, handles paths
+    without pathlib, rounds without decimal, finds -o without click's close-match suggestions (difflib), and leaves
+    the live player's and the preset manager's modules unloaded."""
     code = (
         "import sys\n"
         "before = set(sys.modules)  # what the interpreter's own start loaded (site hooks may load random)\n"
@@ -357,8 +378,8 @@ def test_a_wav_render_loads_only_what_it_needs(tmp_path):
         "except SystemExit as e:\n"
         "    assert not e.code, e.code\n"
         "print(' '.join(m for m in ('soundfile', 'soxr', 'numpy.random', 'random', 'dataclasses', 'pathlib',\n"
-        "                           'decimal', 'sounddevice', 'stridebeat.cli.live', 'stridebeat.cli.preset',\n"
-        "                           'stridebeat.presets')\n"
+        "                           'decimal', 'difflib', 'sounddevice', 'stridebeat.cli.live',\n"
+        "                           'stridebeat.cli.preset', 'stridebeat.presets')\n"
         "               if m in set(sys.modules) - before),\n"
         "      file=sys.stderr)\n"
     )
