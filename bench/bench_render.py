@@ -107,7 +107,7 @@ def stages(runs: int) -> tuple[dict[str, float], float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=21)
+    ap.add_argument("--runs", type=int, default=31)
     ap.add_argument("--minutes", type=float, default=60.0, help="length of the long metronome track")
     args = ap.parse_args()
 
