@@ -13,7 +13,6 @@ accumulated error however long the track.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from stridebeat.errors import PlanError

@@ -8,7 +8,6 @@ on, with no ramp that would blur where the beat is.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from stridebeat.errors import UsageError

@@ -5,7 +5,8 @@ Two halves, both pure:
 * **Word builders** turn a time, a distance, a duration or a command into a list of vocabulary *tokens*
   (``time_words(65.3) == ["one", "minute", "five", "point three"]``). A token is the text of one shipped clip; fixed
   phrases such as ``"on your marks"`` are one token so they keep the prosody of a whole phrase.
-* :class:`VoiceBank` loads the clips of one voice, resamples them to the output rate and joins tokens into one phrase
+* :class:`VoiceBank` loads the clips of one voice, resamples them to the output rate (unless it is the clips' own
+  44.1 kHz) and joins tokens into one phrase
   whose first sample is the speech onset, so a caller can place the phrase exactly on its cue time.
 
 Time-reading convention
@@ -295,12 +296,12 @@ class VoiceBank:
     def load(self, tokens: Iterable[str]) -> None:
         """Read and resample, in one resampler run, the clips of ``tokens`` that are not cached yet.
 
-        The resampler's set-up costs more than resampling half a second of speech, so a race's ten clips are laid out
-        in one signal, each after a stretch of silence longer than the resampler's filter, resampled once and cut
-        apart again (about 8 ms less per render). Every clip starts on an input sample that maps to a whole output
-        sample, so its onset stays on its first output sample, and no clip rings into the next: each comes out as
-        if resampled alone within silence (resampling a bare clip differs only in soxr's cold start, by < 1e-4 on
-        the first few samples).
+        At the clips' own rate (the default output rate) they are only read. At any other, the resampler's set-up
+        costs more than resampling half a second of speech, so a race's ten clips are laid out in one signal, each
+        after a stretch of silence longer than the resampler's filter, resampled once and cut apart again (about 8 ms
+        less per render). Every clip starts on an input sample that maps to a whole output sample, so its onset stays
+        on its first output sample, and no clip rings into the next: each comes out as if resampled alone within
+        silence (resampling a bare clip differs only in soxr's cold start, by < 1e-4 on the first few samples).
 
         Raises
         ------
