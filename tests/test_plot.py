@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import builtins
+import errno
 
 import numpy as np
 import pytest
 
-from stridebeat.errors import UsageError
+from stridebeat.errors import OutputError, UsageError
 from stridebeat.job import prepare
 from stridebeat.plot import plot_plan
 
@@ -100,6 +101,26 @@ def test_bad_extension_and_empty_session(tmp_path, planned):
     with pytest.raises(UsageError, match="no reps"):
         plot_plan([], tmp_path / "race.png")
     assert list(tmp_path.iterdir()) == []
+
+
+@needs_matplotlib
+def test_a_failed_plot_keeps_the_old_file_and_leaves_no_temporary(tmp_path, planned, monkeypatch):
+    from matplotlib.figure import Figure
+
+    target = tmp_path / "race.png"
+    target.write_bytes(b"old plot")
+
+    def full_disk(self, fh, **kwargs):
+        fh.write(b"\x89PNG half a picture")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", full_disk)
+    with pytest.raises(OutputError, match="No space left on device"):
+        plot_plan(planned, target)
+    assert target.read_bytes() == b"old plot"
+    assert [p.name for p in tmp_path.iterdir()] == ["race.png"]
+    with pytest.raises(OutputError, match="does not exist|No such file"):
+        plot_plan(planned, tmp_path / "missing" / "race.png")
 
 
 def test_without_matplotlib(tmp_path, planned, monkeypatch):

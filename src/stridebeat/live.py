@@ -21,7 +21,7 @@ import numpy as np
 
 from stridebeat.errors import AudioDeviceError, UsageError
 from stridebeat.record import Record, replace
-from stridebeat.render import Renderer
+from stridebeat.render import Renderer, mix
 from stridebeat.schedule import CADENCE_RANGE_SPM, Schedule
 from stridebeat.track import SAMPLERATES, SoundOptions, build_track
 
@@ -101,12 +101,8 @@ class TempoMetronome:
                 break
             a, b = max(start, onset), min(end, onset + n)
             if b > a:
-                m = b - a
-                gain = self._gains[k % len(self._gains)]
-                for ch in (0, 1):
-                    dst = out[a - start : b - start, ch]
-                    np.multiply(self._click[a - onset : b - onset], gain[ch], out=self._scratch[:m])
-                    np.add(dst, self._scratch[:m], out=dst)
+                mix(out[a - start : b - start], self._click[a - onset : b - onset], self._gains[k % len(self._gains)],
+                    self._scratch)
             k += 1
 
     def render(self, start: int, out: np.ndarray) -> None:

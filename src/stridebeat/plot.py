@@ -7,12 +7,12 @@ canvas directly (no pyplot), so plotting never changes the backend or global sta
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from stridebeat.errors import OutputError, UsageError
+from stridebeat.atomic import atomic_file
+from stridebeat.errors import UsageError
 from stridebeat.schedule import PlannedRace
 from stridebeat.units import format_time
 
@@ -123,26 +123,7 @@ def plot_plan(planned: PlannedRace | list[PlannedRace], path: str | os.PathLike)
     for i, (p, s) in enumerate(zip(reps, series)):
         title = f"{p.plan.distance_m:g} m in {format_time(p.plan.target_time_s)}"
         _draw(axes[:, i], p, s, f"rep {i + 1}: {title}" if n > 1 else title)
-    _save(fig, path, ext[1:])
+    # Written as every output file is (stridebeat.atomic): whole or not at all; a plot is derived, so not synced.
+    with atomic_file(path, durable=False) as (fh, _):
+        fig.savefig(fh, format=ext[1:])
     return series if isinstance(planned, (list, tuple)) else series[0]
-
-
-def _save(fig, path: Path, fmt: str) -> None:
-    parent = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=parent)
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format=fmt)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; a plot is an ordinary file for the user
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -15,6 +15,15 @@ import numpy as np
 from stridebeat.track import Track
 
 
+def mix(dst: np.ndarray, src: np.ndarray, gains: np.ndarray, scratch: np.ndarray) -> None:
+    """Add the mono ``src`` into the stereo ``dst`` (as long) at the (left, right) ``gains``, through ``scratch`` (at
+    least as long): real-time safe, no sample memory is allocated."""
+    m = len(src)
+    for ch in (0, 1):
+        np.multiply(src, gains[ch], out=scratch[:m])
+        np.add(dst[:, ch], scratch[:m], out=dst[:, ch])
+
+
 class Renderer:
     """Render blocks of ``track`` into caller-owned float32 buffers of shape (n, 2)."""
 
@@ -44,12 +53,7 @@ class Renderer:
             b = min(end, onset + len(snd))
             if b <= a:
                 continue
-            src = snd[a - onset : b - onset]
-            m = b - a
-            dst = out[a - start : b - start]
-            for ch in (0, 1):
-                np.multiply(src, tr.gains[i, ch], out=scratch[:m])
-                np.add(dst[:, ch], scratch[:m], out=dst[:, ch])
+            mix(out[a - start : b - start], snd[a - onset : b - onset], tr.gains[i], scratch)
         if end > tr.n_frames:
             out[max(0, tr.n_frames - start) :] = 0.0
 
