@@ -40,7 +40,7 @@ def run_cli(capsys, monkeypatch):
 @pytest.fixture
 def user_dir(tmp_path, monkeypatch):
     """An empty user preset folder for this test: nothing reads or writes the real configuration."""
-    from stridebeat import presets
+    from stridebeat.config import presets
 
     folder = tmp_path / "user-presets"
     monkeypatch.setenv(presets.ENV_DIR, str(folder))

@@ -17,12 +17,12 @@ import pytest
 import soundfile as sf
 from audiocheck import read_audio
 
-from stridebeat import export
+from stridebeat.export import audio as export
 from stridebeat.errors import OutputError, UsageError
-from stridebeat.record import replace
-from stridebeat.render import Renderer
-from stridebeat.schedule import metronome_schedule
-from stridebeat.track import SoundOptions, build_track
+from dataclasses import replace
+from stridebeat.core.render import Renderer
+from stridebeat.core.schedule import metronome_schedule
+from stridebeat.core.track import SoundOptions, build_track
 
 OLD = b"RIFF this is the runner's previous track, and it must survive \x00\x01\x02" * 100
 BLOCK = 4096  # small blocks, so a 3 s track is written in ~33 of them
@@ -187,7 +187,7 @@ def test_a_render_is_published_without_a_sync(folder, track, monkeypatch, name):
 
 
 def test_a_preset_save_syncs_the_file_and_its_folder(user_dir, monkeypatch):
-    from stridebeat import presets
+    from stridebeat.config import presets
 
     synced = _synced_inodes(monkeypatch)
     path = presets.save("race", {"time": 51.0})

@@ -15,11 +15,15 @@ import numpy as np
 import pytest
 from soundserver import unavailable
 
-from stridebeat import live, sounds
+from stridebeat.core import sounds
+from stridebeat.core import metronome as core_metronome
+from stridebeat.live import devices as live_devices
+from stridebeat.live import player as live_player
+from stridebeat.live import program as live_program
 from stridebeat.cli import main
 from stridebeat.errors import AudioDeviceError
-from stridebeat.job import prepare
-from stridebeat.render import Renderer
+from stridebeat.config.jobs import prepare
+from stridebeat.core.render import Renderer
 
 SR = 48000
 ODD_SIZES = (1, 7, 127, 441, 1000, 1024, 3001, 4096)
@@ -39,14 +43,14 @@ class Flags:
 @pytest.fixture
 def sd():
     try:
-        return live._sounddevice()
+        return live_devices.sounddevice_module()
     except AudioDeviceError as exc:
         # CI installs PortAudio; there a missing library is a broken set-up, not a reason to skip.
         unavailable(str(exc), what="PortAudio")
 
 
-def program_for(values: dict, **kwargs) -> live.Program:
-    return live.program(prepare(values, open_ended=True), **kwargs)
+def program_for(values: dict, **kwargs) -> live_program.Program:
+    return live_program.program(prepare(values, open_ended=True), **kwargs)
 
 
 def export(values: dict) -> np.ndarray:
@@ -87,7 +91,7 @@ def drive(player, sd, *, sizes=ODD_SIZES, status=lambda i: Flags(), pause=lambda
 def test_callback_plays_the_export_sample_for_sample(sd, values):
     expected = export(values)
     program = program_for(values)
-    player = live.Player(program.source, samplerate=program.samplerate)
+    player = live_player.Player(program.source, samplerate=program.samplerate)
     got = drive(player, sd)
     assert np.array_equal(got[: len(expected)], expected)
     assert not got[len(expected) :].any()  # then silence until the stop
@@ -96,13 +100,13 @@ def test_callback_plays_the_export_sample_for_sample(sd, values):
 
 def test_pause_holds_the_position_and_resumes_where_it_was(sd):
     values = {"cadence": 150, "duration": "3s", "samplerate": SR}
-    player = live.Player(program_for(values).source, samplerate=SR)
+    player = live_player.Player(program_for(values).source, samplerate=SR)
     got = drive(player, sd, pause=lambda i: 10 <= i < 25 or i % 7 == 3)
     assert np.array_equal(got[: len(export(values))], export(values))
 
 
 def test_underflows_and_other_flags_are_counted(sd):
-    player = live.Player(program_for({"cadence": 180, "duration": "1s"}).source, samplerate=44100)
+    player = live_player.Player(program_for({"cadence": 180, "duration": "1s"}).source, samplerate=44100)
     drive(player, sd, status=lambda i: Flags(underflow=i in (3, 4, 9), other=i == 5))
     assert (player.underflows, player.other_flags) == (3, 1)
 
@@ -114,7 +118,7 @@ def test_an_error_in_rendering_aborts_and_is_kept(sd):
         def render(self, start, out):
             raise ZeroDivisionError
 
-    player = live.Player(Broken(), samplerate=SR)
+    player = live_player.Player(Broken(), samplerate=SR)
     buf = np.full((64, 2), np.nan, dtype=np.float32)
     with pytest.raises(sd.CallbackAbort):
         player.callback(buf, 64, None, Flags())
@@ -154,7 +158,7 @@ def clicks_at(onsets, n_frames: int, click: np.ndarray, gain: float) -> np.ndarr
 def metronome(beat_s: float = 1 / 3):
     click = sounds.click("woodblock", SR)
     gains = np.ones((2, 2), dtype=np.float32)
-    return live.TempoMetronome(click, gains, samplerate=SR, beat_s=beat_s), click
+    return core_metronome.TempoMetronome(click, gains, samplerate=SR, beat_s=beat_s), click
 
 
 @pytest.mark.parametrize("press_at, delta, first_new", [
@@ -240,7 +244,7 @@ def test_status_of_a_race_plan():
     assert before_gun["elapsed_s"] == pytest.approx(-1.0) and before_gun["distance_m"] == 0.0
     at = program.status(program.zero_frame + 6 * 44100)
     assert at["elapsed_s"] == pytest.approx(6.0)
-    assert at["distance_m"] == pytest.approx(float(job.planned.profile.position(6.0)))
+    assert at["distance_m"] == pytest.approx(float(job.reps[0].planned.profile.position(6.0)))
     assert 150 < at["cadence_spm"] < 300
     assert at["next_cue"] is not None and at["next_cue"].startswith("100 m")
     assert program.status(program.n_frames)["next_cue"] is None
@@ -257,7 +261,7 @@ DEVICES = [
 
 @pytest.mark.parametrize("spec, index", [(None, 6), ("3", 3), (5, 5), ("usb", 3), ("Pulse", 5), ("default", 6)])
 def test_device_by_name_or_index(spec, index):
-    assert live.resolve_device(spec, DEVICES)["index"] == index
+    assert live_devices.resolve_device(spec, DEVICES)["index"] == index
 
 
 @pytest.mark.parametrize("spec, message", [
@@ -267,13 +271,13 @@ def test_device_by_name_or_index(spec, index):
 ])
 def test_device_errors(spec, message):
     with pytest.raises(AudioDeviceError) as err:
-        live.resolve_device(spec, DEVICES)
+        live_devices.resolve_device(spec, DEVICES)
     assert str(err.value) == message
 
 
 def test_no_output_device():
     with pytest.raises(AudioDeviceError, match="^no audio output device found: connect a speaker"):
-        live.resolve_device(None, [])
+        live_devices.resolve_device(None, [])
 
 
 class PortAudioError(Exception):
@@ -293,7 +297,7 @@ class PortAudioError(Exception):
      "output 'USB Audio Device: - (hw:1,0)' has no stereo output: pick another with --device"),
 ])
 def test_portaudio_errors_become_one_line(args, message):
-    assert str(live.device_error(PortAudioError(*args), DEVICES[1], 96000)) == message
+    assert str(live_devices.device_error(PortAudioError(*args), DEVICES[1], 96000)) == message
 
 
 def fake_sounddevice(accepted: set[int]):
@@ -305,11 +309,11 @@ def fake_sounddevice(accepted: set[int]):
 
 
 def test_a_rejected_rate_falls_back_to_the_device_rate(monkeypatch):
-    monkeypatch.setattr(live, "_sounddevice", lambda: fake_sounddevice({44100}))
-    assert live.playable_rate(DEVICES[1], 48000, explicit=False) == 44100
-    assert live.playable_rate(DEVICES[1], 44100, explicit=True) == 44100
+    monkeypatch.setattr(live_devices, "sounddevice_module", lambda: fake_sounddevice({44100}))
+    assert live_devices.playable_rate(DEVICES[1], 48000, explicit=False) == 44100
+    assert live_devices.playable_rate(DEVICES[1], 44100, explicit=True) == 44100
     with pytest.raises(AudioDeviceError, match="does not take 48000 Hz: pass --samplerate 44100$"):
-        live.playable_rate(DEVICES[1], 48000, explicit=True)  # the user chose the rate: say what to pass
+        live_devices.playable_rate(DEVICES[1], 48000, explicit=True)  # the user chose the rate: say what to pass
 
 
 def test_missing_portaudio_says_how_to_install_it(monkeypatch, capsys):
@@ -352,7 +356,7 @@ def test_live_and_devices_have_help():
 
 
 class FakePlayer:
-    """Stands in for live.Player in CLI tests: plays instantly, with the given number of underflows."""
+    """Stands in for live.player.Player in CLI tests: plays instantly, with the given number of underflows."""
 
     underflows_to_report = 0
 
@@ -375,13 +379,13 @@ class FakePlayer:
 @pytest.fixture
 def fake_output(monkeypatch):
     device = dict(DEVICES[0])  # 48 kHz
-    monkeypatch.setattr(live, "resolve_device", lambda spec: device)
-    monkeypatch.setattr(live, "Player", FakePlayer)
+    monkeypatch.setattr(live_devices, "resolve_device", lambda spec: device)
+    monkeypatch.setattr(live_player, "Player", FakePlayer)
     return device
 
 
 def test_underflows_give_a_non_zero_exit(run_cli, fake_output, monkeypatch):
-    monkeypatch.setattr(live, "playable_rate", lambda device, rate, explicit: rate)
+    monkeypatch.setattr(live_devices, "playable_rate", lambda device, rate, explicit: rate)
     monkeypatch.setattr(FakePlayer, "underflows_to_report", 2)
     result = run_cli("live", "--cadence", "180", "--duration", "3s")
     assert result.code == 1
@@ -391,7 +395,7 @@ def test_underflows_give_a_non_zero_exit(run_cli, fake_output, monkeypatch):
 
 
 def test_a_device_that_rejects_the_rate_plays_at_its_own(run_cli, fake_output, monkeypatch):
-    monkeypatch.setattr(live, "playable_rate", lambda device, rate, explicit: device["samplerate"])
+    monkeypatch.setattr(live_devices, "playable_rate", lambda device, rate, explicit: device["samplerate"])
     result = run_cli("live", "--time", "51")
     assert result.code == 0
     assert result.err == ("HDA Intel PCH: ALC257 Analog (hw:0,0) plays 48000 Hz, not 44100 Hz: playing at 48000 Hz "
@@ -420,8 +424,8 @@ def test_playback_runs_with_the_garbage_collector_on(run_cli, fake_output, monke
             seen.append(gc.isenabled())
             return super().start()
 
-    monkeypatch.setattr(live, "Player", Watching)
-    monkeypatch.setattr(live, "playable_rate", lambda device, rate, explicit: rate)
+    monkeypatch.setattr(live_player, "Player", Watching)
+    monkeypatch.setattr(live_devices, "playable_rate", lambda device, rate, explicit: rate)
     try:
         result = run_cli("live", "--cadence", "180", "--duration", "3s")
     finally:

@@ -20,8 +20,8 @@ import pytest
 from audiocheck import detect_onsets, match_onsets
 from soundserver import RATE, busy_cpus, running_server
 
-from stridebeat.job import prepare
-from stridebeat.render import Renderer
+from stridebeat.config.jobs import prepare
+from stridebeat.core.render import Renderer
 
 pytestmark = pytest.mark.soundserver
 

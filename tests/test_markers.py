@@ -16,13 +16,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from stridebeat import export, views
+from stridebeat.export import audio as export
+from stridebeat.views import timeline as views
 from stridebeat.errors import UsageError
-from stridebeat.job import prepare
-from stridebeat.markers import audacity_labels, marker_chunks
-from stridebeat.record import replace
-from stridebeat.schedule import metronome_schedule
-from stridebeat.track import SoundOptions, build_track
+from stridebeat.config.jobs import prepare
+from stridebeat.export.markers import audacity_labels, marker_chunks
+from dataclasses import replace
+from stridebeat.core.schedule import metronome_schedule
+from stridebeat.core.track import SoundOptions, build_track
 
 
 def read_riff(path) -> tuple[bytes, list[tuple[bytes, bytes]]]:
@@ -83,7 +84,7 @@ def test_marker_positions_equal_the_timeline(race):
     cues = read_cues(marked)
     assert cues == list(track.marks)
     # The same positions from the timeline a program reads (times from the gun + the gun's offset in the file).
-    data = views.timeline(job.planned, job.schedule, gun_offset_s=track.origin_frame / track.samplerate)
+    data = views.timeline(job, gun_offset_s=track.origin_frame / track.samplerate)
     sr = track.samplerate
     expected = [(round(data["gun_offset_s"] * sr) + round(c["t_s"] * sr), c["text"]) for c in data["cues"]]
     assert cues == expected
@@ -92,7 +93,7 @@ def test_marker_positions_equal_the_timeline(race):
     # Ground truth from the plan itself: a split's marker sits where the runner passes the mark (its planned elapsed
     # time), whenever its call is spoken.
     origin = track.origin_frame
-    for row in job.planned.splits:
+    for row in job.reps[0].planned.splits:
         cue = next(c for c in job.schedule.cues if c.kind in ("split", "finish") and c.distance_m == row.distance_m)
         assert (origin + round(row.elapsed_s * sr), cue.text) in cues, row
     assert (origin, "gun") in cues

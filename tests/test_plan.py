@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stridebeat.errors import PlanError
-from stridebeat.plan import RacePlan, build_profile
-from stridebeat.schedule import plan_race
+from stridebeat.core.plan import RacePlan, build_profile
+from stridebeat.core.schedule import plan_race
 
 DT = 1e-3
 MS = 1e-3

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from stridebeat.errors import OutputError, UsageError
-from stridebeat.job import prepare
-from stridebeat.plot import plot_plan
+from stridebeat.config.jobs import prepare
+from stridebeat.views.plot import plot_plan
 
 try:
     import matplotlib.image as mpimg
@@ -23,7 +23,7 @@ needs_matplotlib = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def planned():
-    return prepare({"time": "51"}).planned
+    return prepare({"time": "51"}).reps[0].planned
 
 
 def _non_blank(img: np.ndarray) -> float:
@@ -84,7 +84,7 @@ def test_series_equal_the_plan(tmp_path, planned):
 
 @needs_matplotlib
 def test_session_plots_each_rep(tmp_path, planned):
-    short = prepare({"time": "24", "distance": "200", "hold_last": "0"}).planned
+    short = prepare({"time": "24", "distance": "200", "hold_last": "0"}).reps[0].planned
     path = tmp_path / "session.png"
     series = plot_plan([planned, short], path)
     assert len(series) == 2 and series[1]["hold_start_m"] is None

@@ -11,9 +11,9 @@ import pytest
 import soundfile as sf
 
 from conftest import write_preset
-from stridebeat import presets, settings
+from stridebeat.config import presets, settings
 from stridebeat.cli import cli
-from stridebeat.job import prepare, prepare_preset
+from stridebeat.config.jobs import prepare, prepare_preset
 
 BUILTINS = ("race-51", "sub-50", "cadence-400-80", "cadence-500-85", "cadence-600-90", "rhythm-3x500")
 REPS = BUILTINS[:-1]
@@ -50,14 +50,14 @@ def test_builtin_rep_loads_plans_and_renders(name, tmp_path, run):
     values = presets.load_values(name)
     assert values == settings.parse_values(values)  # already through the gate: parsing again changes nothing
     job = prepare(values)
-    assert job.planned is not None and len(job.schedule.steps_s) > 100
+    assert job.reps[0].planned is not None and len(job.schedule.steps_s) > 100
     out = tmp_path / f"{name}.wav"
     code, _, err = run("render", name, "--samplerate", "22050", "-o", str(out), "--timeline", str(tmp_path / "t.json"))
     assert (code, err) == (0, "")
     info = sf.info(str(out))
     timeline = json.loads((tmp_path / "t.json").read_text())
     assert info.samplerate == 22050
-    assert timeline["target_time_s"] == pytest.approx(job.planned.plan.target_time_s, abs=1e-9)
+    assert timeline["target_time_s"] == pytest.approx(job.reps[0].planned.plan.target_time_s, abs=1e-9)
     finish = timeline["gun_offset_s"] + job.schedule.end_s
     assert finish + 2.0 <= info.duration <= finish + 5.0  # the tail after the finish, or after the finish call
 
@@ -67,12 +67,12 @@ def test_intensity_arithmetic_of_the_cadence_presets():
     for name, distance, share in (("cadence-400-80", 400, 0.80), ("cadence-500-85", 500, 0.85),
                                   ("cadence-600-90", 600, 0.90)):
         expected = distance / (400 / 51.0 * share)
-        assert prepare_preset(name, {}).planned.plan.target_time_s == pytest.approx(expected, abs=1e-9)
-    assert prepare_preset("cadence-500-85", {}).planned.plan.target_time_s == pytest.approx(75.0, abs=1e-9)
+        assert prepare_preset(name, {}).reps[0].planned.plan.target_time_s == pytest.approx(expected, abs=1e-9)
+    assert prepare_preset("cadence-500-85", {}).reps[0].planned.plan.target_time_s == pytest.approx(75.0, abs=1e-9)
 
 
 def test_sub_50_is_the_articles_average_of_12_5():
-    planned = prepare_preset("sub-50", {}).planned
+    planned = prepare_preset("sub-50", {}).reps[0].planned
     splits = [r.split_s for r in planned.splits]
     assert sum(splits) / 4 == pytest.approx(12.5, abs=1e-6)  # 12.5 s per 100 m on average ...
     assert splits[1] < splits[0] and splits[3] == max(splits)  # ... not 12.5 each: a race is not run evenly
@@ -83,7 +83,7 @@ def test_sub_50_is_the_articles_average_of_12_5():
 
 
 def test_keys_of_the_override_table_are_settings():
-    for key, others in presets.DISPLACES.items():
+    for key, others in settings.DISPLACES.items():
         assert key in settings.BY_KEY
         assert set(others) <= set(settings.BY_KEY)
 
@@ -122,7 +122,7 @@ def test_command_line_overrides_win(run):
     assert target("race-51", "--splits", "12,11.5,12,13.5") == 49.0  # typed splits define the time
     assert target("race-51", "--distance", "300", "--time", "38") == 38.0
     job = prepare_preset("race-51", {"start": "standing", "steps_per_100m": "46"})
-    assert job.planned.plan.start == "standing" and job.planned.stride.steps_per_100m == 46.0
+    assert job.reps[0].planned.plan.start == "standing" and job.reps[0].planned.stride.steps_per_100m == 46.0
 
 
 def test_a_preset_path_works_like_a_name(tmp_path, run):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from stridebeat.job import prepare
-from stridebeat.report import summary_after_render
+from dataclasses import replace
+
+from stridebeat.config.jobs import assemble, prepare
+from stridebeat.views.report import summary_after_render
 
 
 def test_race_summary():
@@ -13,14 +15,14 @@ def test_race_summary():
     # 5 s lead-in, the 51 s race, the finish chime (0.24 s) ringing past the line, then the 2 s tail.
     frames = round(5 * 44100) + round(51 * 44100) + round(0.24 * 44100) + round(2 * 44100)
     assert lines[0] == f"wrote race51.wav: {frames / 44100:.2f} s ({frames} frames at 44100 Hz, stereo)"
-    assert lines[1] == f"gun at 5.000 s in the file (frame 220500); {job.planned.total_steps} footstrikes"
+    assert lines[1] == f"gun at 5.000 s in the file (frame 220500); {job.reps[0].planned.total_steps} footstrikes"
     rows = lines[2:6]
     assert [r.split()[0] for r in rows] == ["100", "200", "300", "400"]
-    for line, split in zip(rows, job.planned.splits):
+    for line, split in zip(rows, job.reps[0].planned.splits):
         assert f"{split.cadence_spm:.1f} spm" in line
         assert f"at {5.0 + split.elapsed_s:.2f} s in the file" in line
         assert line.endswith("held") == split.held
-    held = job.planned.held_cadence_spm
+    held = job.reps[0].planned.held_cadence_spm
     assert lines[6] == f"held cadence {held:.1f} spm from 200 m (24.48 s after the gun) to the finish"
     assert len(lines) == 7
 
@@ -33,16 +35,14 @@ def test_metronome_summary():
 
 
 def test_session_summary_one_line_per_rep():
-    """A session job (session.SessionJob) has no single plan: each rep gets a line on the file's clock."""
-    from types import SimpleNamespace
-
+    """A session has no single plan: each rep gets a line on the file's clock."""
     race, metronome = prepare({"time": "51", "voice": "none"}), prepare({"cadence": "190", "duration": "60s"})
-    track = race.track()  # any track: its origin is the session's time 0
-    reps = (SimpleNamespace(number=1, label="400", job=race, gun_s=0.0),
-            SimpleNamespace(number=2, label="drills", job=metronome, gun_s=300.0))
-    job = SimpleNamespace(planned=None, reps=reps, schedule=race.schedule)
+    reps = [replace(race.reps[0], label="400", rest_after_s=300.0 - 51.0), replace(metronome.reps[0], label="drills")]
+    job = assemble("mixed", reps, sound=race.sound, voice=race.voice)
+    track = job.track()
     lines = summary_after_render(track, job, "session.wav")
-    held = race.planned.held_cadence_spm
+    held = race.reps[0].planned.held_cadence_spm
+    assert track.origin_frame == 5 * 44100  # 5 s before the first gun
     assert lines[1:] == [
         f"rep 1 (400): 400 m in 51.00 s, gun at 5.00 s in the file, held {held:.1f} spm",
         f"rep 2 (drills): {len(metronome.schedule.steps_s)} clicks, gun at 5:05.00 in the file",

@@ -15,11 +15,11 @@ from audiocheck import detect_onsets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stridebeat.plan import RacePlan
-from stridebeat.render import Renderer
-from stridebeat.schedule import metronome_schedule, plan_race
-from stridebeat.stride import StrideModel
-from stridebeat.track import SoundOptions, build_track
+from stridebeat.core.plan import RacePlan
+from stridebeat.core.render import Renderer
+from stridebeat.core.schedule import metronome_schedule, plan_race
+from stridebeat.core.stride import StrideModel
+from stridebeat.core.track import SoundOptions, build_track
 
 PROPERTY = settings(max_examples=20, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 MS = 1e-3

@@ -12,10 +12,11 @@ import soundfile as sf
 
 from audiocheck import detect_onsets, match_onsets, read_audio
 from conftest import write_preset
-from stridebeat import presets
-from stridebeat.job import prepare, prepare_preset
-from stridebeat.session import SessionJob, say_duration
-from stridebeat.units import format_time
+from stridebeat.config import presets
+from stridebeat.config.jobs import prepare, prepare_preset
+from stridebeat.config.jobs import Job
+from stridebeat.core.clock import say_duration
+from stridebeat.core.clock import format_time
 
 REST_KINDS = ("rest", "remaining", "countdown", "next")
 
@@ -51,7 +52,7 @@ hold_last = 100
 """
 
 
-def rest_cues(job: SessionJob, after: int):
+def rest_cues(job: Job, after: int):
     """The cues between rep ``after``'s finish and the next rep's start (1-based)."""
     rep, nxt = job.reps[after - 1], job.reps[after]
     return [c for c in job.schedule.cues if rep.finish_s < c.t_s < nxt.start_s]
@@ -72,11 +73,11 @@ def test_rhythm_3x500_timeline_matches_the_preset():
     single = prepare_preset("cadence-500-85", {})
     for prev, rep in zip(job.reps, job.reps[1:]):
         assert rep.start_s - prev.finish_s == pytest.approx(360.0, abs=1e-9)  # finish → next first command
-        lead = -min(c.t_s for c in rep.job.schedule.cues)
+        lead = -min(c.t_s for c in rep.schedule.cues)
         assert rep.gun_s - rep.start_s == pytest.approx(lead, abs=1e-12)
     for rep in job.reps:
-        assert rep.job.schedule.end_s == pytest.approx(75.0, abs=1e-9)
-        assert np.array_equal(rep.job.schedule.steps_s, single.schedule.steps_s)
+        assert rep.schedule.end_s == pytest.approx(75.0, abs=1e-9)
+        assert np.array_equal(rep.schedule.steps_s, single.schedule.steps_s)
         # Each step is the rep's own time plus its gun: one addition, nothing accumulated across reps.
         mine = (job.schedule.steps_s >= rep.gun_s) & (job.schedule.steps_s <= rep.finish_s)
         assert np.array_equal(job.schedule.steps_s[mine], rep.gun_s + single.schedule.steps_s)
@@ -88,7 +89,7 @@ def test_rhythm_3x500_timeline_matches_the_preset():
 @pytest.mark.parametrize("voice", ["none", "female"])
 def test_rests_are_whole_frames_at_every_rate(voice):
     """Both ends of a rest are rounded from absolute times on one grid: the rest is exactly rest × rate frames."""
-    from stridebeat.track import SAMPLERATES
+    from stridebeat.core.track import SAMPLERATES
 
     job = prepare_preset("rhythm-3x500", {"voice": voice})
     for rate in SAMPLERATES:
@@ -164,7 +165,6 @@ sound = "beep"
     # The first rep's sound, the session's own on top, then the command line: for every rep alike.
     assert (job.sound.pan, job.sound.volume_db, job.sound.click, job.sound.samplerate) == (True, -3.0, "woodblock",
                                                                                           32000)
-    assert all(r.job.sound == job.sound for r in job.reps)
     assert all(r.planned.stride.steps_per_100m == 47.0 for r in job.reps)
     assert job.rep_at(-100.0).number == 1 and job.rep_at(job.reps[1].gun_s + 1.0).number == 2
     assert job.rep_at(job.reps[0].finish_s + 30.0).number == 1  # resting after rep 1

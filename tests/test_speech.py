@@ -8,11 +8,13 @@ sample, at its level), and each phrase must begin where the timeline says.
 from __future__ import annotations
 
 import numpy as np
+
+import stridebeat
 import pytest
 
 from audiocheck import detect_onsets
-from stridebeat.job import prepare
-from stridebeat.render import Renderer
+from stridebeat.config.jobs import prepare
+from stridebeat.core.render import Renderer
 
 SR = 44100
 COMMON = {"time": "51", "lead_in": "10", "volume": "-6", "duck": "0", "split_tone": "false", "samplerate": str(SR)}
@@ -36,7 +38,7 @@ def race():
 
 def test_each_call_starts_on_its_timeline_time(race):
     job, track, diff = race
-    timeline = job.timeline(gun_offset_s=track.origin_frame / SR)
+    timeline = stridebeat.timeline(job, gun_offset_s=track.origin_frame / SR)
     spoken = {"marks", "set", "split", "hold", "finish"}
     times = sorted({c["t_s"] for c in timeline["cues"] if c["kind"] in spoken})
     expected = np.array([round(timeline["gun_offset_s"] * SR) + round(t * SR) for t in times])
@@ -89,7 +91,7 @@ def listen():
 def test_calls_in_a_rendered_race_are_heard_over_its_clicks(listen, voice):
     import soxr
 
-    from stridebeat.speech import words_for
+    from stridebeat.core.speech import words_for
 
     job = prepare({"time": "49.5", "voice": voice, "samplerate": str(SR)})
     track = job.track()

@@ -15,11 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from listening import make_listener
-from stridebeat import voice
-from stridebeat.assets import audio_dir
+from stridebeat.core import voice
+from stridebeat.core.assets import audio_dir
 from stridebeat.errors import StridebeatError, UsageError
-from stridebeat.track import SoundOptions
-from stridebeat.voice import (
+from stridebeat.core.track import SoundOptions
+from stridebeat.core.voice import (
     COMMANDS,
     GAP_SECONDS,
     PHRASE_PEAK,
@@ -242,8 +242,8 @@ def test_bank_reads_the_clips_as_libsndfile_does(name):
 
 @pytest.mark.parametrize("rate", [22050, 48000, 96000])
 def test_clips_loaded_together_equal_each_clip_resampled_alone(rate):
-    """The bank resamples all the clips it loads in one run; ground truth: each clip resampled by soxr on its own,
-    after a second of silence (a bare clip differs only in soxr's cold start, by < 1e-4 on its first samples)."""
+    """Ground truth: each stored clip resampled by soxr after a second of silence, so the reference has no cold start;
+    the bank's clip keeps its onset on its first sample and differs by < 1e-4 (soxr's cold start on a bare clip)."""
     bank = VoiceBank("male", rate)
     tokens = sorted(VOCABULARY)[::3]
     bank.load(tokens)
@@ -255,7 +255,7 @@ def test_clips_loaded_together_equal_each_clip_resampled_alone(rate):
         expected = alone[:length] * np.float32(voice.PHRASE_PEAK / voice.CLIP_PEAK)
         got = bank.clip(token)
         assert len(got) == len(expected), token
-        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6, err_msg=token)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4, err_msg=token)
 
 
 def test_voice_folder_is_small_and_documented():

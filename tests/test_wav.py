@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from stridebeat import export, wav
+from stridebeat.export import audio as export
+from stridebeat.export import wav
 from stridebeat.errors import OutputError
-from stridebeat.schedule import metronome_schedule
-from stridebeat.track import SoundOptions, build_track
+from stridebeat.core.schedule import metronome_schedule
+from stridebeat.core.track import SoundOptions, build_track
 
 
 @pytest.mark.parametrize("channels, frames", [(1, 1001), (2, 300), (1, 0)])

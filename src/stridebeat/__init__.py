@@ -1,3 +1,76 @@
-"""stridebeat: cadence click tracks for 400 m runners, rendered to a file or played live."""
+"""stridebeat: cadence click tracks for 400 m runners, rendered to a file or played live.
 
-__version__ = "0.1.0"
+The public API (see ``stridebeat.api``)::
+
+    import stridebeat
+
+    job = stridebeat.build_job(time=51, steps_per_100m=46)
+    stridebeat.render_file(job, "race51.wav")
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.2.0"
+
+if TYPE_CHECKING:
+    from stridebeat.api import (
+        build_job,
+        list_presets,
+        load_preset,
+        plan_race,
+        render_array,
+        render_file,
+        save_preset,
+        stride_model,
+        timeline,
+    )
+    from stridebeat.config.jobs import Job, Rep
+    from stridebeat.config.presets import Preset
+    from stridebeat.core.schedule import PlannedRace
+    from stridebeat.core.stride import StrideModel
+    from stridebeat.errors import StridebeatError, UsageError
+
+# The API loads numpy and the engine; the command line's --help should not. Names resolve on first use (PEP 562).
+_EXPORTS = {
+    **{name: "stridebeat.api" for name in ("build_job", "list_presets", "load_preset", "plan_race", "render_array",
+                                           "render_file", "save_preset", "stride_model", "timeline")},
+    "Job": "stridebeat.config.jobs",
+    "Rep": "stridebeat.config.jobs",
+    "Preset": "stridebeat.config.presets",
+    "PlannedRace": "stridebeat.core.schedule",
+    "StrideModel": "stridebeat.core.stride",
+    "StridebeatError": "stridebeat.errors",
+    "UsageError": "stridebeat.errors",
+}
+__all__ = [
+    "Job",
+    "PlannedRace",
+    "Preset",
+    "Rep",
+    "StrideModel",
+    "StridebeatError",
+    "UsageError",
+    "build_job",
+    "list_presets",
+    "load_preset",
+    "plan_race",
+    "render_array",
+    "render_file",
+    "save_preset",
+    "stride_model",
+    "timeline",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stridebeat' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -1,3 +1,3 @@
-from stridebeat.cli import run
+from stridebeat.cli import main
 
-run()
+main()

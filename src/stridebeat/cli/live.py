@@ -1,8 +1,7 @@
-"""`stridebeat live` and `stridebeat devices`: the shell around stridebeat.live (keys, status line, exit codes)."""
+"""`stridebeat live` and `stridebeat devices`: the shell around stridebeat.live.player (keys, status line, exit codes)."""
 
 from __future__ import annotations
 
-import gc
 import os
 import select
 import sys
@@ -12,11 +11,11 @@ import click
 
 from stridebeat.cli import cli
 from stridebeat.cli.options import job_for, preset_argument, settings_options
+from stridebeat.core.clock import format_time
 from stridebeat.errors import AudioDeviceError
-from stridebeat.units import format_time
 
 STATUS_PERIOD_S = 0.1  # the status line is redrawn at most ten times a second
-DEFAULT_LATENCY_S = 0.1  # = stridebeat.live.LATENCY_S (not imported here: --help must not load numpy)
+DEFAULT_LATENCY_S = 0.1  # = stridebeat.live.player.LATENCY_S
 
 
 @cli.command("live")
@@ -46,24 +45,22 @@ def live_cmd(preset: str | None, every: str, count_in: int, device: str | None, 
       stridebeat live --time 51 --device USB
       stridebeat live rhythm-3x500
     """
-    from stridebeat import live
+    from stridebeat.live.devices import playable_rate, resolve_device
+    from stridebeat.live.player import Player
+    from stridebeat.live.program import program as make_program
 
     step = 2 if every == "stride" else 1
     # Settings are checked before any device is touched: a typo should not wait for PortAudio.
-    program = live.program(job_for(preset, kwargs, open_ended=True), every=step, count_in=count_in)
-    out = live.resolve_device(device)
-    rate = live.playable_rate(out, program.samplerate, explicit=kwargs.get("samplerate") is not None)
+    job = job_for(preset, kwargs, open_ended=True)
+    program = make_program(job, every=step, count_in=count_in)
+    out = resolve_device(device)
+    rate = playable_rate(out, program.samplerate, explicit=kwargs.get("samplerate") is not None)
     if rate != program.samplerate:
         click.echo(f"{out['name']} plays {rate} Hz, not {program.samplerate} Hz: playing at {rate} Hz "
                    f"(pass --samplerate {rate} to render the same audio)", err=True)
-        kwargs["samplerate"] = str(rate)
-        program = live.program(job_for(preset, kwargs, open_ended=True), every=step, count_in=count_in)
+        program = make_program(job, every=step, count_in=count_in, samplerate=rate)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    # Playback may last hours: the cyclic collector, off while a command starts (``cli._run``), comes back on, with
-    # everything built so far frozen out of its passes so that they only visit what playback creates.
-    gc.freeze()
-    gc.enable()
-    player = live.Player(program.source, samplerate=program.samplerate, device=out, latency=latency).start()
+    player = Player(program.source, samplerate=program.samplerate, device=out, latency=latency).start()
     quit = False
     try:
         if interactive:
@@ -146,11 +143,11 @@ def devices_cmd() -> None:
       stridebeat devices
       stridebeat live --cadence 200 --device 3
     """
-    from stridebeat import live
+    from stridebeat.live.devices import output_devices, resolve_device
 
-    found = live.output_devices()
+    found = output_devices()
     if not found:
-        live.resolve_device(None, found)  # raises the one-line "no output device" error
+        resolve_device(None, found)  # raises the one-line "no output device" error
     for d in found:
         mark = "*" if d["default"] else " "
         click.echo(f"{mark} {d['index']:>3}  {d['name']}  ({d['hostapi']}, {d['channels']} ch, {d['samplerate']} Hz)")

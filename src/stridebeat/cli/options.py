@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from stridebeat.settings import SETTINGS, Setting
+from stridebeat.config.settings import SETTINGS, Setting
+
+if TYPE_CHECKING:
+    from stridebeat.config.jobs import Job
 
 
 def _option(setting: Setting, *, hide: bool = False):
@@ -46,17 +49,17 @@ def preset_argument(func):
 
 
 def gather(preset: str | None, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The values of a command: the preset's (if any), overridden by every option typed on the command line."""
+    """The values of a command: the rep preset's (if any), overridden by every option typed on the command line."""
     if preset is None:
         return given(kwargs)
-    from stridebeat.presets import load_values, override
+    from stridebeat.config.presets import load_values, override
 
     # override, not update: a typed --time also drops the preset's --intensity (and the like) instead of clashing.
     return override(load_values(preset), given(kwargs))
 
 
-def job_for(preset: str | None, kwargs: dict[str, Any], *, open_ended: bool = False):
-    """The job of a command with a PRESET argument: a Job for a rep (or no preset), a SessionJob for a session."""
-    from stridebeat.job import prepare_preset
+def job_for(preset: str | None, kwargs: dict[str, Any], *, open_ended: bool = False) -> Job:
+    """The job of a command with a PRESET argument: a rep, a metronome or a session."""
+    from stridebeat.api import build_job
 
-    return prepare_preset(preset, given(kwargs), open_ended=open_ended)
+    return build_job(preset, open_ended=open_ended, **given(kwargs))

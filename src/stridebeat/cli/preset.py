@@ -10,7 +10,7 @@ import click
 
 from stridebeat.cli import cli
 from stridebeat.cli.options import gather, settings_options
-from stridebeat.settings import SETTINGS
+from stridebeat.config.settings import SETTINGS
 
 ALL_GROUPS = tuple(dict.fromkeys(s.group for s in SETTINGS))  # every option render takes, in their order
 
@@ -46,7 +46,8 @@ def list_cmd() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from stridebeat import presets
+    from stridebeat.config import presets
+    from stridebeat.views.table import preset_summary
 
     rows = []
     for entry in presets.entries():
@@ -57,7 +58,7 @@ def list_cmd() -> None:
             rows.append((entry.name, "broken", where, entry.error))
             continue
         try:
-            brief = summary(entry.preset)
+            brief = preset_summary(entry.preset)
         except (ValueError, TypeError) as exc:  # UsageError: plans that load but cannot be run are broken too
             rows.append((entry.name, "broken", where, str(exc)))
             continue
@@ -87,14 +88,16 @@ def show_cmd(name: str) -> None:
     Example:
       stridebeat preset show cadence-500-85
     """
-    from stridebeat import presets
+    from stridebeat.config import presets
+    from stridebeat.views.table import plan_text, preset_job, values_summary
 
     preset = presets.load(name)
     where = "built-in" if preset.builtin else "user"
     click.echo(f"# {preset.path} ({where})")
     click.echo(preset.text.rstrip("\n"))
     click.echo("")
-    click.echo(plan_summary(preset), nl=False)
+    job = preset_job(preset)
+    click.echo(f"{values_summary(preset.values, job.reps[0])}\n" if job.is_metronome else plan_text(job), nl=False)
 
 
 @preset_group.command("save")
@@ -113,16 +116,17 @@ def save_cmd(name: str, base: str | None, description: str | None, force: bool, 
       stridebeat preset save my-500 --distance 500 --intensity 85% --reference-time 49.8 --start standing
       stridebeat preset save my-race --from race-51 --time 49.5 --steps-per-100m 46
     """
-    from stridebeat import presets
+    from stridebeat.api import build_job, save_preset
+    from stridebeat.config import presets
     from stridebeat.errors import UsageError
-    from stridebeat.job import prepare
+    from stridebeat.views.table import values_summary
 
     presets.check_name(name)
     values = gather(base, kwargs)
     if not values:
         raise UsageError("nothing to save: give plan options (e.g. --distance 500 --time 1:15) or --from PRESET")
-    job = prepare(values, open_ended=True)  # the whole plan, so a preset that saves also plays
-    path = presets.save(name, values, description=description or _rep_brief(values, job), force=force)
+    brief = description or values_summary(values, build_job(open_ended=True, **values).reps[0])
+    path = save_preset(name, description=brief, force=force, **values)
     click.echo(f"saved {name}: {path}")
     if (presets.builtin_dir() / path.name).is_file():
         click.echo(f"note: it replaces the built-in {name}; 'stridebeat preset delete {name}' brings that back")
@@ -138,7 +142,7 @@ def delete_cmd(name: str, yes: bool) -> None:
     Example:
       stridebeat preset delete my-500
     """
-    from stridebeat import presets
+    from stridebeat.config import presets
 
     presets.check_name(name)
     if not yes and sys.stdin.isatty() and not click.confirm(f"Delete your preset {name}?", default=False, err=True):
@@ -157,66 +161,6 @@ def path_cmd(name: str | None) -> None:
       stridebeat preset path
       stridebeat preset path race-51
     """
-    from stridebeat import presets
+    from stridebeat.config import presets
 
     click.echo(presets.locate(name)[0] if name else presets.user_dir())
-
-
-# --------------------------------------------------------------------------------------------------- summaries
-
-
-def summary(preset) -> str:
-    """One line: what the preset plans (planned in full, so a preset that cannot be run shows as broken)."""
-    from stridebeat.job import prepare
-    from stridebeat.session import prepare_session, rep_brief, say_duration
-    from stridebeat.units import format_time
-
-    if preset.kind == "rep":
-        return _rep_brief(preset.values, prepare(preset.values, open_ended=True))
-    job = prepare_session(preset)
-    groups: list[list] = []  # [what, rest, count]: runs of the same rep with the same rest after it
-    for rep in job.reps:
-        what = rep_brief(rep.job) if rep.label == "inline" else f"{rep.label} ({rep_brief(rep.job)})"
-        if groups and groups[-1][0] == what and rep.rest_after_s in (groups[-1][1], None):
-            groups[-1][2] += 1
-        else:
-            groups.append([what, rep.rest_after_s, 1])
-    parts = [(f"{n} × " if n > 1 else "") + what + (f", {say_duration(rest)} rest" if rest else "")
-             for what, rest, n in groups]
-    return f"{'; '.join(parts)}; {format_time(job.duration_s)} in all"
-
-
-def _rep_brief(values: dict, job) -> str:
-    from stridebeat.units import format_time
-
-    if job.planned is None:
-        cadence = values.get("cadence")
-        length = f" for {format_time(job.schedule.end_s)}" if values.get("duration") else " until stopped"
-        return f"metronome at {cadence} spm{length}" if cadence else "metronome"
-    plan = job.planned.plan
-    text = f"{plan.distance_m:g} m in {format_time(plan.target_time_s)}"
-    if values.get("intensity") is not None:
-        from stridebeat.settings import BY_KEY, parse_value
-
-        share = parse_value(BY_KEY["intensity"], values["intensity"])
-        if values.get("reference_time") is not None:
-            ref_d = parse_value(BY_KEY["reference_distance"], values.get("reference_distance", 400.0))
-            ref_t = parse_value(BY_KEY["reference_time"], values["reference_time"])
-            text += f" ({share:.0%} of {ref_d:g} m in {format_time(ref_t)})"
-        else:
-            text += f" ({share:.0%} of {values.get('max_speed')} m/s)"
-    return f"{text}, {plan.start} start, {plan.strategy} strategy"
-
-
-def plan_summary(preset) -> str:
-    """The plan a preset makes, as ``stridebeat plan`` shows it."""
-    from stridebeat import views
-    from stridebeat.job import prepare
-    from stridebeat.session import plan_text, prepare_session
-
-    if preset.kind == "session":
-        return plan_text(prepare_session(preset))
-    job = prepare(preset.values, open_ended=True)
-    if job.planned is None:
-        return _rep_brief(preset.values, job) + "\n"
-    return views.render_table(job.planned)

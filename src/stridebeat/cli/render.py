@@ -35,30 +35,26 @@ def plan_cmd(preset: str | None, as_json: bool, as_csv: bool, plot_path: str | N
       stridebeat plan rhythm-3x500
       stridebeat plan --time 51 --plot race51.png
     """
-    from stridebeat import session, views
+    from stridebeat.views import table, timeline
 
     if as_json and as_csv:
         raise click.UsageError("give either --json or --csv, not both")
     job = job_for(preset, kwargs)
+    if job.is_metronome:
+        raise click.UsageError(f"{preset} is a plain metronome: there is no race plan to show; render or play it")
     if plot_path is not None:
         # First: a wrong extension or a missing matplotlib fails before anything is printed.
-        from stridebeat.plot import plot_plan
+        from stridebeat.views.plot import plot_job
 
-        plans = [r.planned for r in job.reps if r.planned is not None] if isinstance(job, session.SessionJob) else None
-        plot_plan(plans if plans is not None else job.planned, plot_path)
+        plot_job(job, plot_path)
         click.echo(f"wrote {plot_path}", err=True)  # stderr: --json and --csv keep stdout clean for programs
-    if isinstance(job, session.SessionJob):
-        text = session.to_json(job) if as_json else session.steps_csv(job) if as_csv else session.plan_text(job)
-        click.echo(text, nl=False)
-        return
-    if job.planned is None:
-        raise click.UsageError(f"{preset} is a plain metronome: there is no race plan to show; render or play it")
     if as_json:
-        click.echo(views.to_json(views.timeline(job.planned, job.schedule)), nl=False)
+        text = timeline.to_json(timeline.timeline(job))
     elif as_csv:
-        click.echo(views.steps_csv(job.planned), nl=False)
+        text = timeline.steps_csv(job)
     else:
-        click.echo(views.render_table(job.planned), nl=False)
+        text = table.plan_text(job)
+    click.echo(text, nl=False)
 
 
 @cli.command("render")
@@ -86,19 +82,20 @@ def render_cmd(preset: str | None, output: str, force: bool, timeline: str | Non
       stridebeat render --cadence 190 --duration 20m -o drills.wav
       stridebeat render rhythm-3x500 --steps-per-100m 46 -o session.wav
     """
-    from stridebeat import export
     from stridebeat.atomic import write_text
+    from stridebeat.export import audio
+    from stridebeat.views import report
 
     # Settle the output before any work: a wrong extension or an existing file should not cost a render.
-    export.format_for(output)
+    audio.format_for(output)
     if os.path.exists(output) and not force and sys.stdin.isatty():
         force = click.confirm(f"{output} exists. Replace it?", default=False, err=True)
         if not force:
             raise click.ClickException(f"{output} left as it was")
-    export.check_target(output, force=force)
+    audio.check_target(output, force=force)
     for extra in (timeline, labels):
         if extra is not None:
-            export.check_side_file(extra)
+            audio.check_side_file(extra)
 
     job = job_for(preset, kwargs)
     track = job.track()
@@ -107,27 +104,20 @@ def render_cmd(preset: str | None, output: str, force: bool, timeline: str | Non
 
         with Progress(transient=True) as bar:
             task = bar.add_task(f"rendering {os.path.basename(output)}", total=track.n_frames)
-            export.export_track(track, output, force=force, markers=markers,
-                                progress=lambda done, total: bar.update(task, completed=done))
+            audio.export_track(track, output, force=force, markers=markers,
+                               progress=lambda done, total: bar.update(task, completed=done))
     else:
-        export.export_track(track, output, force=force, markers=markers)
+        audio.export_track(track, output, force=force, markers=markers)
     if timeline is not None:
-        from stridebeat import views  # the side files' modules load only when asked for: a render's start-up is timed
+        from stridebeat.views.timeline import timeline as as_data
+        from stridebeat.views.timeline import to_json
 
-        write_text(timeline, views.to_json(job.timeline(gun_offset_s=track.origin_frame / track.samplerate)),
-                   durable=False)
+        write_text(timeline, to_json(as_data(job, gun_offset_s=track.origin_frame / track.samplerate)), durable=False)
     if labels is not None:
-        from stridebeat.markers import audacity_labels
+        from stridebeat.export.markers import audacity_labels
 
         write_text(labels, audacity_labels(track.marks, track.samplerate), durable=False)
     if sys.stdout.isatty():
-        from stridebeat.report import summary_after_render
-
-        click.echo("\n".join(summary_after_render(track, job, output)))
+        click.echo("\n".join(report.summary_after_render(track, job, output)))
     else:
-        gun = f"gun at {track.origin_frame / track.samplerate:.2f} s, "
-        # A session has reps; importing session.py to ask isinstance would load the preset machinery for every render.
-        reps = getattr(job, "reps", None)
-        what = f"{len(reps)} reps, first {gun}" if reps else gun if job.planned else ""
-        click.echo(f"wrote {output}: {track.duration_s:.1f} s, {what}{len(job.schedule.steps_s)} clicks, "
-                   f"{track.samplerate} Hz stereo")
+        click.echo(report.render_line(track, job, output))

@@ -14,12 +14,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from stridebeat import wav
 from stridebeat.atomic import atomic_file
+from stridebeat.core.render import Renderer
+from stridebeat.core.track import Track
 from stridebeat.errors import OutputError, UsageError
-from stridebeat.markers import marker_chunks
-from stridebeat.render import Renderer
-from stridebeat.track import Track
+from stridebeat.export import wav
+from stridebeat.export.markers import marker_chunks
 
 # extension → (libsndfile format, subtype)
 FORMATS = {

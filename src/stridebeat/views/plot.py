@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from stridebeat.atomic import atomic_file
+from stridebeat.config.jobs import Job
+from stridebeat.core.clock import format_time
+from stridebeat.core.schedule import PlannedRace
 from stridebeat.errors import UsageError
-from stridebeat.schedule import PlannedRace
-from stridebeat.units import format_time
 
 FORMATS = (".png", ".svg")
 SAMPLES = 801  # points per curve: 0.5 m apart over 400 m, smooth at any size the figure is viewed
@@ -80,7 +82,16 @@ def _draw(axes, planned: PlannedRace, s: dict, title: str) -> None:
     axes[-1].set_xlabel("distance (m)")
 
 
-def plot_plan(planned: PlannedRace | list[PlannedRace], path: str | os.PathLike):
+def plot_job(job: Job, path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Draw every planned rep of ``job`` (one column each) to a PNG or SVG file; UsageError for a bare metronome."""
+    plans = [rep.planned for rep in job.reps if rep.planned is not None]
+    if not plans:
+        raise UsageError("a plain metronome has no race plan to plot")
+    result = plot_plan(plans, path)
+    return result if isinstance(result, list) else [result]
+
+
+def plot_plan(planned: PlannedRace | list[PlannedRace], path: str | os.PathLike[str]) -> Any:
     """Draw a plan (or each rep of a session, side by side) to a PNG or SVG file, chosen by the extension.
 
     Parameters

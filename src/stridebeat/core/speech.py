@@ -1,19 +1,20 @@
 """Spoken cues: which words each cue says, the start sequence before the gun, and the speech placed on the clock.
 
 Speech starts exactly on its cue's time (or ``cue_lead_s`` before a mark when the runner wants a warning), so the
-timeline's cue times are the speech onsets in the audio. The words come from ``stridebeat.voice`` (shipped clips).
+timeline's cue times are the speech onsets in the audio. The words come from ``stridebeat.core.voice`` (shipped clips).
 """
 
 from __future__ import annotations
 
 import math
+import random
+from dataclasses import dataclass, replace
 from itertools import groupby
 
 import numpy as np
 
+from stridebeat.core.schedule import Cue, Schedule
 from stridebeat.errors import UsageError
-from stridebeat.record import Record, replace
-from stridebeat.schedule import Cue, Schedule
 
 # Cues spoken relative to a mark: a lead moves them earlier. Start commands are fixed to the gun, countdowns to the
 # next start, so they never move.
@@ -21,7 +22,8 @@ LEADABLE = ("split", "hold", "finish")
 STARTS_WITH_COMMANDS = ("blocks", "standing")
 
 
-class VoiceOptions(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoiceOptions:
     voice: str = "female"  # a voice in stridebeat.voice.VOICES, or "none"
     calls: str = "time"  # at each 100 m: time, distance, both, none
     call_hold: bool = True
@@ -50,8 +52,6 @@ class VoiceOptions(Record):
         lo, hi = self.set_hold_s
         if lo == hi:
             return lo
-        import random  # only for a drawn hold: importing it costs a fixed-hold render ~3 ms of start-up
-
         return round(random.Random(self.seed).uniform(lo, hi), 3)
 
 
@@ -62,8 +62,8 @@ def with_start_sequence(schedule: Schedule, options: VoiceOptions, start: str) -
         return schedule
     hold = options.set_hold()
     commands = (
-        Cue(-(hold + options.settle_s), "marks", "on your marks"),
-        Cue(-hold, "set", "set", value=hold),
+        Cue(t_s=-(hold + options.settle_s), kind="marks", text="on your marks"),
+        Cue(t_s=-hold, kind="set", text="set", value=hold),
     )
     return replace(schedule, cues=tuple(sorted(commands + schedule.cues, key=lambda c: c.t_s)))
 
@@ -80,7 +80,7 @@ def with_lead(schedule: Schedule, options: VoiceOptions) -> Schedule:
 
 def words_for(cue: Cue, options: VoiceOptions) -> list[str]:
     """The vocabulary tokens a cue says under ``options`` (empty: silent)."""
-    from stridebeat import voice as v
+    from stridebeat.core import voice as v
 
     if not options.speaks:
         return []
@@ -119,7 +119,7 @@ def speech_events(schedule: Schedule, options: VoiceOptions, samplerate: int) ->
     """
     if not options.speaks:
         return []
-    from stridebeat.voice import VoiceBank
+    from stridebeat.core.voice import VoiceBank
 
     calls: list[tuple[float, list[str]]] = []
     for _, same_moment in groupby(schedule.cues, key=lambda c: round(c.t_s, 6)):

@@ -7,25 +7,27 @@ costs a few hundred kilobytes however long it is; the renderer turns any block o
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
-from stridebeat import sounds
+from stridebeat.core import sounds
+from stridebeat.core.schedule import Schedule
 from stridebeat.errors import UsageError
-from stridebeat.record import Record
-from stridebeat.schedule import Schedule
 
 CEILING = 10 ** (-1.0 / 20.0)  # −1 dBFS: headroom for lossy encoders, whose decoded peaks overshoot
 SAMPLERATES = (22050, 32000, 44100, 48000, 88200, 96000)
-PAN_FAR = 0.35
+PAN_FAR = 0.35  # gain of a footstrike in the opposite ear when panning follows the feet
 # Voice clips are loudness-matched with phrase peaks of 0.15–0.5, clicks peak at 0.7: +6 dB puts speech on top of the
 # rhythm (the master level then keeps the sum under −1 dBFS), which the offline recogniser needs to hear every tenth.
 SPEECH_GAIN = 2.0
 # Without a voice, the chime stands in for the calls: at each split and the finish, and through a session's rests.
-CHIMED = ("split", "finish", "rest", "remaining", "countdown", "next")  # gain of a footstrike in the opposite ear when panning follows the feet
+CHIMED = ("split", "finish", "rest", "remaining", "countdown", "next")
 
 
-class SoundOptions(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SoundOptions:
     """How the schedule sounds: click, accents, panning, level, rate and the silence around the run."""
 
     click: str = sounds.DEFAULT_CLICK
@@ -54,7 +56,8 @@ class SoundOptions(Record):
                 raise UsageError(f"--{name[:-2].replace('_', '-')} {val:g} s is out of range: give 0 to 600 s")
 
 
-class Track(Record):
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Track:
     """Events on a sample grid. ``origin_frame`` is the frame of schedule time 0 (the gun)."""
 
     samplerate: int
@@ -91,7 +94,11 @@ def _peak_bound(onsets: np.ndarray, lengths: np.ndarray, weights: np.ndarray) ->
 
 
 def build_track(
-    schedule: Schedule, options: SoundOptions = SoundOptions(), *, speech=(), duck_db: float = 0.0
+    schedule: Schedule,
+    options: SoundOptions | None = None,
+    *,
+    speech: Iterable[tuple[float, np.ndarray]] = (),
+    duck_db: float = 0.0,
 ) -> Track:
     """Turn a schedule into a track.
 
@@ -99,8 +106,8 @@ def build_track(
     ----------
     schedule : Schedule
         Step and cue times.
-    options : SoundOptions
-        Sounds and levels.
+    options : SoundOptions, optional
+        Sounds, levels and the sample rate (the defaults when omitted).
     speech : iterable of (t_s, mono float32 array)
         Spoken cues, placed centre, on the same clock; the clicks under them are lowered by ``duck_db``.
     duck_db : float
@@ -111,6 +118,7 @@ def build_track(
     Track
         Its master level is set so that the mix never exceeds −1 dBFS.
     """
+    options = options or SoundOptions()
     sr = options.samplerate
     race = any(c.kind == "gun" for c in schedule.cues)
     earliest = min((c.t_s for c in schedule.cues), default=0.0)
@@ -184,4 +192,5 @@ def build_track(
         end = max(end, int(np.max(onsets_a + lengths)))
     end += int(round(options.tail_s * sr))
     marks = tuple((origin + int(round(c.at_s * sr)), c.text) for c in schedule.cues)
-    return Track(sr, int(end), origin, onsets_a, ids_a, gains_a, tuple(bank), marks)
+    return Track(samplerate=sr, n_frames=int(end), origin_frame=origin, onsets=onsets_a, sound_ids=ids_a, gains=gains_a,
+                 sounds=tuple(bank), marks=marks)

@@ -1,7 +1,4 @@
-"""Parsing the numbers people type: race times and durations.
-
-Kept free of numpy and click so the CLI can validate input before it imports anything heavy.
-"""
+"""Parsing the numbers people type: race times and durations."""
 
 from __future__ import annotations
 
@@ -10,10 +7,8 @@ import re
 
 from stridebeat.errors import UsageError
 
-# Patterns, compiled by re (and cached there) when first matched: most commands never match them, and compiling both at
-# import took ~0.8 ms of a render's start-up.
-_CLOCK = r"^(?:(\d+):)?(\d+):(\d+(?:\.\d*)?)$"
-_DURATION = r"^(\d+(?:\.\d*)?|\.\d+)\s*(h|m|min|s|sec|ms)?$"
+_CLOCK = re.compile(r"^(?:(\d+):)?(\d+):(\d+(?:\.\d*)?)$")
+_DURATION = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)\s*(h|m|min|s|sec|ms)?$")
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "min": 60.0, "s": 1.0, "sec": 1.0, "ms": 0.001, None: 1.0}
 
 
@@ -41,7 +36,7 @@ def parse_time(text: str | float, *, what: str = "time") -> float:
         seconds = float(text)
     else:
         s = str(text).strip()
-        m = re.match(_CLOCK, s) if ":" in s else None
+        m = _CLOCK.match(s) if ":" in s else None
         if m:
             hours, minutes, secs = m.group(1), m.group(2), m.group(3)
             if float(secs) >= 60 or (hours is not None and int(minutes) >= 60):
@@ -70,18 +65,10 @@ def parse_duration(text: str | float, *, what: str = "duration") -> float:
         s = str(text).strip().lower()
         if ":" in s:
             return parse_time(s, what=what)
-        m = re.match(_DURATION, s)
+        m = _DURATION.match(s)
         if not m:
             raise UsageError(f"{what} {text!r} is not a duration: write e.g. 90s, 5m, 1.5h or 1:30")
         seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
     if not math.isfinite(seconds) or seconds <= 0:
         raise UsageError(f"{what} must be a positive duration, got {text!r}: write e.g. 90s, 5m or 1:30")
     return seconds
-
-
-def format_time(seconds: float) -> str:
-    """``51.0`` → ``51.00``; ``65.3`` → ``1:05.30``: how runners read a clock."""
-    if seconds < 60:
-        return f"{seconds:.2f}"
-    minutes, secs = divmod(seconds, 60)
-    return f"{int(minutes)}:{secs:05.2f}"

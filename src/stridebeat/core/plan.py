@@ -13,14 +13,14 @@ form from the target time; φ (the fade) is solved from the share of time spent 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
+from stridebeat.core.profile import Profile, exp_moments
+from stridebeat.core.vocabulary import STARTS, STRATEGIES
 from stridebeat.errors import PlanError
-from stridebeat.profile import Profile, exp_moments
-from stridebeat.record import Record
-from stridebeat.settings import STARTS, STRATEGIES
-
 
 # Reaction time of elite 400 m runners out of the blocks is 0.15–0.18 s (SCIENCE.md); a standing or rolling start is
 # timed from the runner's own first movement.
@@ -54,7 +54,8 @@ def record_time(distance_m: float) -> float:
     return float(distance_m / np.interp(distance_m, d, speed))
 
 
-class RacePlan(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RacePlan:
     """What the runner wants: the inputs of the plan, validated.
 
     ``first_half_share`` (fraction of the time in the first half) and ``fade`` (fraction of peak speed lost by the
@@ -104,32 +105,19 @@ class RacePlan(Record):
             )
 
     def _check_splits(self) -> None:
-        splits = self.splits_s
-        n = math.ceil(self.distance_m / 100.0 - 1e-9)
-        if not splits:
-            raise PlanError("--strategy custom needs --splits, one time per 100 m (e.g. --splits 12.2,11.9,12.6,14.3)")
-        if len(splits) != n:
-            raise PlanError(f"{self.distance_m:g} m needs {n} splits (one per 100 m), got {len(splits)}")
-        if any(not (math.isfinite(s) and s > 0) for s in splits):
-            raise PlanError("every split must be a positive number of seconds")
-        total = sum(splits)
-        if self.target_time_s is not None and abs(total - self.target_time_s) > 0.05:
-            raise PlanError(
-                f"the splits add up to {total:.2f} s but --time is {self.target_time_s:.2f} s: "
-                "make them agree within 0.05 s, or leave out --time"
-            )
+        _check_splits(self.distance_m, self.splits_s, self.target_time_s)
 
     @classmethod
-    def custom(cls, splits_s, *, distance_m: float = 400.0, target_time_s: float | None = None, **kw) -> "RacePlan":
+    def custom(
+        cls, splits_s: Sequence[float], *, distance_m: float = 400.0, target_time_s: float | None = None,
+        start: str = "blocks", allow_record: bool = False,
+    ) -> RacePlan:
         """A plan from per-100 m splits; they define the total unless ``target_time_s`` is given (within 0.05 s)."""
         splits = tuple(float(s) for s in splits_s)
-        probe = cls.__new__(cls)
-        object.__setattr__(probe, "distance_m", distance_m)
-        object.__setattr__(probe, "splits_s", splits)
-        object.__setattr__(probe, "target_time_s", target_time_s)
-        cls._check_splits(probe)
+        _check_splits(distance_m, splits, target_time_s)
         # The splits are the plan: a --time that agrees within 0.05 s is a rounding of their sum, not a correction.
-        return cls(distance_m=distance_m, target_time_s=sum(splits), strategy="custom", splits_s=splits, **kw)
+        return cls(distance_m=distance_m, target_time_s=sum(splits), strategy="custom", splits_s=splits, start=start,
+                   allow_record=allow_record)
 
     @property
     def reaction_s(self) -> float:
@@ -142,16 +130,32 @@ class RacePlan(Record):
         return (*marks, float(self.distance_m))
 
 
+def _check_splits(distance_m: float, splits: tuple[float, ...] | None, target_time_s: float | None) -> None:
+    n = math.ceil(distance_m / 100.0 - 1e-9)
+    if not splits:
+        raise PlanError("--strategy custom needs --splits, one time per 100 m (e.g. --splits 12.2,11.9,12.6,14.3)")
+    if len(splits) != n:
+        raise PlanError(f"{distance_m:g} m needs {n} splits (one per 100 m), got {len(splits)}")
+    if any(not (math.isfinite(s) and s > 0) for s in splits):
+        raise PlanError("every split must be a positive number of seconds")
+    total = sum(splits)
+    if target_time_s is not None and abs(total - target_time_s) > 0.05:
+        raise PlanError(
+            f"the splits add up to {total:.2f} s but --time is {target_time_s:.2f} s: "
+            "make them agree within 0.05 s, or leave out --time"
+        )
+
+
 def _fade_profile(plan: RacePlan, fade: float) -> Profile:
     react, tau = plan.reaction_s, TAU_S[plan.start]
     a = 0.0 if plan.start == "rolling" else 1.0
     u_end = plan.target_time_s - react
     shape = [1.0, 0.0, 0.0, 0.0]
     shape[FADE_POWER] = -fade / u_end**FADE_POWER
-    unit = Profile(react, tau, a, (0.0,), (tuple(shape),))
+    unit = Profile(reaction_s=react, tau_s=tau, a=a, knots_u=(0.0,), coeffs=(tuple(shape),))
     # Position is linear in v_max, so the profile at v_max = 1 tells the v_max that reaches the line on time exactly.
     vmax = plan.distance_m / float(unit.position(plan.target_time_s))
-    return Profile(react, tau, a, (0.0,), (tuple(vmax * c for c in shape),))
+    return Profile(reaction_s=react, tau_s=tau, a=a, knots_u=(0.0,), coeffs=(tuple(vmax * c for c in shape),))
 
 
 def _first_half_share(plan: RacePlan, fade: float) -> float:
@@ -228,7 +232,7 @@ def _custom_profile(plan: RacePlan) -> Profile:
         slope = (g[i + 1] - g[i]) / (k1 - k0)
         coeffs.append((float(g[i] - slope * k0), float(slope), 0.0, 0.0))
     # Past the finish the runner keeps the finishing speed's trend; nothing is scheduled there.
-    return Profile(react, tau, a, tuple(float(k) for k in knots[:-1]), tuple(coeffs))
+    return Profile(reaction_s=react, tau_s=tau, a=a, knots_u=tuple(float(k) for k in knots[:-1]), coeffs=tuple(coeffs))
 
 
 def build_profile(plan: RacePlan) -> Profile:

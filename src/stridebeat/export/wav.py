@@ -1,9 +1,8 @@
-"""The WAV container for 16-bit PCM, written and read here rather than through libsndfile.
+"""The WAV container for 16-bit PCM, written here so that the file carries RIFF ``cue `` markers.
 
-Why our own: a render's whole process is measured against sox, and loading libsndfile (through soundfile, cffi and
-ctypes) costs more than writing the file. A 16-bit PCM WAV is a fixed header and raw little-endian samples, and the
-render knows its length before the first sample, so the header is final from the start and the file is written in
-one sequential pass, markers included. FLAC, OGG and MP3 still go through soundfile (``export``).
+libsndfile cannot write cue points with labels, and a 16-bit PCM WAV is a fixed header and raw little-endian samples:
+the render knows its length before the first sample, so the header is final from the start and the file is written in
+one sequential pass, markers included. FLAC, OGG and MP3 go through soundfile (``export.audio``).
 
 Layout, from the RIFF specification (Microsoft/IBM, "Multimedia Programming Interface and Data Specifications 1.0",
 1991): ``RIFF <size> WAVE`` then chunks, each a four-character id, a little-endian uint32 size and the data, followed by

@@ -6,8 +6,8 @@ Two halves, both pure:
   (``time_words(65.3) == ["one", "minute", "five", "point three"]``). A token is the text of one shipped clip; fixed
   phrases such as ``"on your marks"`` are one token so they keep the prosody of a whole phrase.
 * :class:`VoiceBank` loads the clips of one voice, resamples them to the output rate (unless it is the clips' own
-  44.1 kHz) and joins tokens into one phrase
-  whose first sample is the speech onset, so a caller can place the phrase exactly on its cue time.
+  44.1 kHz) and joins tokens into one phrase whose first sample is the speech onset, so a caller can place the
+  phrase exactly on its cue time.
 
 Time-reading convention
 -----------------------
@@ -39,16 +39,17 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
+import wave
 from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import numpy as np
 
-from stridebeat import wav
-from stridebeat.assets import audio_dir
+from stridebeat.core.assets import audio_dir
+from stridebeat.core.vocabulary import VOICES
 from stridebeat.errors import StridebeatError, UsageError
 
-VOICES: tuple[str, ...] = ("female", "male")
 DEFAULT_VOICE = "female"
 
 # Peak of the loudest stored clip (−1 dBFS). tools/make_voice.py loudness-matches every clip of every voice, then scales
@@ -59,12 +60,9 @@ CLIP_PEAK = 10 ** (-1 / 20)
 # Peak ceiling of a rendered phrase: −6 dBFS, headroom for the clicks mixed under it.
 PHRASE_PEAK = 0.5
 
-# The shipped clips' rate: the default output rate, so that a default render plays them as stored and never loads the
-# resampler (soxr's import and run were ~10 ms of a ~200 ms render). flite speaks at 16 kHz; tools/make_voice.py
-# resampled the clips once, at soxr's very-high quality.
+# The shipped clips' rate: the default output rate, so a default render plays them as stored. flite speaks at 16 kHz;
+# tools/make_voice.py resampled the clips once, at soxr's very-high quality.
 CLIP_RATE = 44100
-# Silence around each clip when clips are resampled together (``VoiceBank.load``): far longer than soxr's filter.
-_BATCH_GAP = CLIP_RATE // 20
 
 # Silence between two clips of a phrase: long enough that a word boundary is heard (the clips are trimmed tight), short
 # enough that "fifty one" + "point four" still sounds like one number.
@@ -106,22 +104,8 @@ def _real(value: object, what: str) -> float:
 
 
 def _round_tenths(seconds: float) -> int:
-    """``seconds`` in tenths, rounded half up on the digits of its shortest repr (decimal's ROUND_HALF_UP).
-
-    The shortest repr is the number as the user wrote it: round(12.35, 1) gives 12.3 because the binary double is
-    12.3499…, but a runner who planned 12.35 expects to hear "twelve point four". Integer arithmetic on the digits
-    rather than the decimal module, whose import is a measurable share of a render's start-up.
-    """
-    mantissa, _, exponent = repr(abs(seconds)).partition("e")
-    whole, _, fraction = mantissa.partition(".")
-    digits, scale = int(whole + fraction), len(fraction) - int(exponent or 0)  # |seconds| = digits / 10**scale
-    if scale <= 1:
-        tenths = digits * 10 ** (1 - scale)
-    else:
-        unit = 10 ** (scale - 1)
-        tenths, rest = divmod(digits, unit)
-        tenths += 2 * rest >= unit
-    return -tenths if seconds < 0 else tenths
+    """``seconds`` in tenths, rounded half up on the number as written (12.35 → 124, though the double is 12.3499…)."""
+    return int(Decimal(repr(seconds)).scaleb(1).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def time_words(seconds: float) -> list[str]:
@@ -236,13 +220,13 @@ def command_words(command: str) -> list[str]:
 
 
 def clip_name(token: str) -> str:
-    """The file name of a token's clip: 16-bit mono PCM WAV, read without libsndfile (see ``wav.py``)."""
+    """The file name of a token's clip: 16-bit mono PCM WAV."""
     return f"{token.replace(' ', '_')}.wav"
 
 
-def clip_path(voice: str, token: str) -> str:
+def clip_path(voice: str, token: str) -> Path:
     """Where the clip of ``token`` in ``voice`` is stored (it may not exist yet while clips are being regenerated)."""
-    return os.path.join(audio_dir(), "voice", voice, clip_name(token))
+    return audio_dir() / "voice" / voice / clip_name(token)
 
 
 class VoiceBank:
@@ -294,14 +278,7 @@ class VoiceBank:
         return self._clips[token]
 
     def load(self, tokens: Iterable[str]) -> None:
-        """Read and resample, in one resampler run, the clips of ``tokens`` that are not cached yet.
-
-        At the clips' own rate (the default output rate) they are only read. At any other, the resampler's set-up
-        costs more than resampling half a second of speech, so a race's ten clips are laid out in one signal, each
-        after a stretch of silence longer than the resampler's filter, resampled once and cut apart again (about 8 ms
-        less per render). Every clip starts on an input sample that maps to a whole output sample, so its onset stays
-        on its first output sample, and no clip rings into the next: each comes out as if resampled alone within
-        silence (resampling a bare clip differs only in soxr's cold start, by < 1e-4 on the first few samples).
+        """Read, and resample to the bank's rate, the clips of ``tokens`` that are not cached yet.
 
         Raises
         ------
@@ -314,29 +291,13 @@ class VoiceBank:
         for token in wanted:
             if token not in VOCABULARY:
                 raise UsageError(f"no voice clip for {token!r}: it is not in the voice vocabulary")
-        if not wanted:
-            return
-        clips = [self._read(token) for token in wanted]
-        if self.samplerate != CLIP_RATE:
-            import soxr  # on first use: a voiceless render never loads it
+        for token in wanted:
+            clip = self._read(token)
+            if self.samplerate != CLIP_RATE:
+                import soxr  # only at other rates than the clips' own: the default render never needs it
 
-            # Input offsets that are multiples of ``step`` land on whole output samples (step × rate / CLIP_RATE).
-            step = CLIP_RATE // math.gcd(CLIP_RATE, self.samplerate)
-            gap = -(-_BATCH_GAP // step) * step
-            starts, end = [], gap
-            for clip in clips:
-                starts.append(end)
-                end += -(-(len(clip) + gap) // step) * step
-            signal = np.zeros(end, dtype=np.float32)
-            for start, clip in zip(starts, clips, strict=True):
-                signal[start : start + len(clip)] = clip
-            # soxr's output is aligned with its input (the filter delay is compensated).
-            out = soxr.resample(signal, CLIP_RATE, self.samplerate, quality="HQ")
-            sr = self.samplerate
-            # Each clip's length is what resampling it alone gives: round(n × rate / CLIP_RATE), in integers.
-            clips = [out[start * sr // CLIP_RATE :][: (2 * len(clip) * sr + CLIP_RATE) // (2 * CLIP_RATE)]
-                     for start, clip in zip(starts, clips, strict=True)]
-        for token, clip in zip(wanted, clips, strict=True):
+                # soxr compensates its filter delay, so the speech onset stays on the clip's first sample.
+                clip = soxr.resample(clip, CLIP_RATE, self.samplerate, quality="HQ")
             clip = np.ascontiguousarray(clip * np.float32(PHRASE_PEAK / CLIP_PEAK), dtype=np.float32)
             clip.flags.writeable = False
             self._clips[token] = clip
@@ -344,12 +305,15 @@ class VoiceBank:
     def _read(self, token: str) -> np.ndarray:
         path = clip_path(self.voice, token)
         try:
-            data, rate = wav.read_pcm16(path)
-        except (OSError, ValueError) as exc:
+            with wave.open(str(path), "rb") as clip:
+                shape = (clip.getnchannels(), clip.getsampwidth(), clip.getframerate())
+                frames = clip.readframes(clip.getnframes())
+        except (OSError, EOFError, wave.Error) as exc:
             raise StridebeatError(f"cannot read voice clip {path}: {exc}; reinstall stridebeat") from None
-        if rate != CLIP_RATE or data.shape[1] != 1:
-            raise StridebeatError(f"voice clip {path} is not mono at {CLIP_RATE} Hz; reinstall stridebeat")
-        return data[:, 0].astype(np.float32) / np.float32(32768.0)  # the scale libsndfile reads 16-bit PCM with
+        if shape != (1, 2, CLIP_RATE):
+            raise StridebeatError(f"voice clip {path} is not 16-bit mono at {CLIP_RATE} Hz; reinstall stridebeat")
+        # 16-bit PCM is little-endian; 32768 is the scale libsndfile reads it with.
+        return np.frombuffer(frames, dtype="<i2").astype(np.float32) / np.float32(32768.0)
 
     def phrase(self, tokens: list[str]) -> np.ndarray:
         """Join tokens into one spoken phrase.

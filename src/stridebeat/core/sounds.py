@@ -8,13 +8,16 @@ on, with no ramp that would blur where the beat is.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from stridebeat.core.vocabulary import CLICK_SOUNDS
 from stridebeat.errors import UsageError
-from stridebeat.record import Record
 
 
-class _Voice(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Voice:
     partials: tuple[tuple[float, float, float], ...]  # (frequency Hz, amplitude, decay time constant s)
     length_s: float
     attack_s: float = 0.0002
@@ -22,10 +25,11 @@ class _Voice(Record):
 
 # A woodblock is a few inharmonic modes decaying in ~10 ms; a tick is a short bright click; a beep is a tone burst.
 CLICKS = {
-    "woodblock": _Voice(((820.0, 1.0, 0.012), (1960.0, 0.55, 0.006), (3100.0, 0.25, 0.003)), 0.060),
-    "tick": _Voice(((3400.0, 1.0, 0.0025), (5200.0, 0.5, 0.0015)), 0.015),
-    "beep": _Voice(((2000.0, 1.0, 0.5),), 0.030),
+    "woodblock": _Voice(partials=((820.0, 1.0, 0.012), (1960.0, 0.55, 0.006), (3100.0, 0.25, 0.003)), length_s=0.060),
+    "tick": _Voice(partials=((3400.0, 1.0, 0.0025), (5200.0, 0.5, 0.0015)), length_s=0.015),
+    "beep": _Voice(partials=((2000.0, 1.0, 0.5),), length_s=0.030),
 }
+assert tuple(CLICKS) == CLICK_SOUNDS  # the vocabulary offers exactly the sounds defined here
 DEFAULT_CLICK = "woodblock"
 CLICK_PEAK = 0.7  # linear; leaves room for an accent and for speech on top, before the −1 dBFS ceiling
 ACCENT_GAIN = 1.0
@@ -68,28 +72,12 @@ def split_tone(samplerate: int) -> np.ndarray:
     return (0.35 * x / np.max(np.abs(x))).astype(np.float32)
 
 
-def splitmix64(n: int, seed: int) -> np.ndarray:
-    """The first ``n`` outputs of SplitMix64 (Steele, Lea & Flood, OOPSLA 2014) from ``seed``, as uint64.
-
-    A hash of a counter, so it is vectorised; uint64 arithmetic wraps modulo 2⁶⁴, as the generator specifies.
-    """
-    z = np.uint64(seed) + np.arange(1, n + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-def _noise(n: int, *, seed: int) -> np.ndarray:
-    """White noise, uniform in [−1, 1), from SplitMix64 rather than numpy.random: the same numbers on every platform
-    and numpy version, and no import of numpy.random (about 15 ms, a tenth of a whole render's start-up)."""
-    return (splitmix64(n, seed) >> np.uint64(11)).astype(np.float64) * 2.0**-52 - 1.0  # top 53 bits → [−1, 1)
-
-
 def gun(samplerate: int) -> np.ndarray:
     """A starter's pistol: a sharp broadband crack with a short, dark tail (seeded noise, so every render is equal)."""
     n = int(0.35 * samplerate)
     t = np.arange(n) / samplerate
-    noise = _noise(n, seed=400)
+    # Seeded, so every render has the same gun.
+    noise = np.random.default_rng(400).uniform(-1.0, 1.0, n)
     crack = noise * np.exp(-t / 0.004)
     # A one-pole low-pass of the same noise gives the tail its body without a resonance that would read as a pitch;
     # its impulse response is gone within 64 samples, so a short convolution is exact enough and vectorised.

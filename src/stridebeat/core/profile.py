@@ -13,10 +13,11 @@ accumulated error however long the track.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from stridebeat.errors import PlanError
-from stridebeat.record import Record
 
 
 def exp_moments(u, tau: float) -> tuple[np.ndarray, ...]:
@@ -39,9 +40,11 @@ def _exp_moment(k: int, u, e, tau: float):
 
 # time_at's first-guess tables, kept per profile and t_max (a plan asks for several distances on the same range).
 _MAX_TABLES = 4
+Coeffs = tuple[float, float, float, float]
 
 
-class Profile(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Profile:
     """A piecewise velocity profile in moving time ``u``.
 
     Attributes
@@ -63,48 +66,31 @@ class Profile(Record):
     tau_s: float
     a: float
     knots_u: tuple[float, ...]
-    coeffs: tuple[tuple[float, float, float, float], ...]
+    coeffs: tuple[Coeffs, ...]
+    # Derived once from the fields above (a plan evaluates position and speed a few dozen times per profile): the
+    # arrays behind the tuples, each segment's antiderivative at its start knot, and the distance covered by then.
+    _knots: np.ndarray = field(init=False, repr=False, compare=False)
+    _cols: tuple[np.ndarray, ...] = field(init=False, repr=False, compare=False)
+    _f_start: np.ndarray = field(init=False, repr=False, compare=False)
+    _x_knots: np.ndarray = field(init=False, repr=False, compare=False)
+    _tables: dict[float, tuple[np.ndarray, np.ndarray]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # A plan evaluates position and speed a few dozen times per profile (Newton, the fade solve), so what depends
-        # on the profile alone is worked out once here rather than on every call: the arrays behind the tuples, each
-        # segment's F at its start knot and the distance covered by then. They are the values the formulas below
-        # gave on every call, computed the same way. (The record is frozen: object.__setattr__ adds derived state.)
         if len(self.knots_u) != len(self.coeffs):
             raise ValueError(f"{len(self.knots_u)} knots for {len(self.coeffs)} segments: give one knot per segment")
-        # Powers of u whose coefficient is zero in every segment add exactly nothing to F: leaving them out spares
-        # the race profile (g = c0 + c3·u³) half of the work.
-        terms = tuple(k for k in range(4) if any(c[k] != 0.0 for c in self.coeffs)) or (0,)
-        object.__setattr__(self, "_terms", terms)
-        object.__setattr__(self, "_tables", {})
-        if len(self.coeffs) == 1:
-            # One segment (every strategy but custom splits): no search, and its constants are scalars that
-            # broadcast. Scalar arithmetic also keeps building a profile cheap: the fade solve builds fourteen.
-            k0 = np.float64(self.knots_u[0])
-            c = tuple(np.asarray(self.coeffs[0], dtype=float))
-            f0 = self._antiderivative(k0, np.exp(-k0 / self.tau_s), c)
-            object.__setattr__(self, "_one_segment", (c, np.float64(0.0), f0))
-            return
         knots = np.asarray(self.knots_u, dtype=float)
         cols = tuple(np.ascontiguousarray(c) for c in np.asarray(self.coeffs, dtype=float).T)  # c0…c3 by segment
         f_start = self._antiderivative(knots, np.exp(-knots / self.tau_s), cols)  # F_i(k_i), segment i at its start
-        # The distance covered at each knot, segment by segment in scalar arithmetic as before: numpy squares a scalar
-        # with pow() but an array as u·u, which can differ in the last bit.
-        x_knots = [0.0]
-        for i in range(1, len(knots)):
-            c = tuple(col[i - 1] for col in cols)
-            f_end, f_begin = (self._antiderivative(k, np.exp(-k / self.tau_s), c) for k in (knots[i], knots[i - 1]))
-            x_knots.append(x_knots[-1] + float(f_end - f_begin))
-        for name, value in (("_one_segment", None), ("_knots", knots), ("_cols", cols), ("_f_start", f_start),
-                            ("_x_knots", np.asarray(x_knots))):
+        f_end = self._antiderivative(knots[1:], np.exp(-knots[1:] / self.tau_s), tuple(c[:-1] for c in cols))
+        x_knots = np.concatenate([[0.0], np.cumsum(f_end - f_start[:-1])])
+        # The record is frozen: derived state is set once, here, as a frozen dataclass's __post_init__ does.
+        for name, value in (("_knots", knots), ("_cols", cols), ("_f_start", f_start), ("_x_knots", x_knots),
+                            ("_tables", {})):
             object.__setattr__(self, name, value)
 
-    def _segment_consts(self, u):
+    def _segment_consts(self, u: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
         """For each u: its segment's (c0, c1, c2, c3), the distance at the segment's start knot, and F there."""
-        if self._one_segment is not None:
-            return self._one_segment
-        # np.clip's Python wrapper costs more than the search itself; maximum/minimum give the same clamp.
-        seg = np.minimum(np.maximum(np.searchsorted(self._knots, u, side="right") - 1, 0), len(self._knots) - 1)
+        seg = np.clip(np.searchsorted(self._knots, u, side="right") - 1, 0, len(self._knots) - 1)
         return tuple(c[seg] for c in self._cols), self._x_knots[seg], self._f_start[seg]
 
     def _moving(self, t):
@@ -113,8 +99,8 @@ class Profile(Record):
     def _antiderivative(self, u, e, c) -> np.ndarray:
         """F(u) = ∫₀ᵘ (1 − a e^(−s/τ)) g(s) ds with the polynomial ``c`` of the segment over the whole range;
         ``e`` = e^(−u/τ)."""
-        poly = sum(c[k] * u ** (k + 1) / (k + 1) for k in self._terms)
-        return poly - self.a * sum(c[k] * _exp_moment(k, u, e, self.tau_s) for k in self._terms)
+        poly = sum(c[k] * u ** (k + 1) / (k + 1) for k in range(4))
+        return poly - self.a * sum(c[k] * _exp_moment(k, u, e, self.tau_s) for k in range(4))
 
     def _speed(self, u, e, c) -> np.ndarray:
         """v = (1 − a·e) · g(u) with the segment's ``c`` and e = e^(−u/τ)."""
@@ -168,9 +154,8 @@ class Profile(Record):
             err = pos - x
             if (np.abs(err) < 1e-9).all():
                 break
-            # The clamp to [reaction, t_max] as maximum/minimum: np.clip's wrapper dominates on a handful of points.
             step = np.where(v > 1e-9, err / np.maximum(v, 1e-9), 0.0)
-            t = np.minimum(np.maximum(t - step, self.reaction_s), t_max)
+            t = np.clip(t - step, self.reaction_s, t_max)
         return np.where(x <= 0.0, 0.0, t)
 
     def check_positive(self, t_end: float) -> None:

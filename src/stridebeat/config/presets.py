@@ -2,7 +2,7 @@
 
 A preset file carries ``schema`` (the format version), ``kind`` (``rep`` or ``session``) and ``description`` (what it
 trains). A **rep** holds setting keys exactly as ``stridebeat.settings.SETTINGS`` names them, validated by
-``settings.parse_values`` and ``settings.build``: the same gate as the command line. A **session** holds an ordered
+``settings.parse_values`` and ``gate.build``: the same gate as the command line. A **session** holds an ordered
 list ``reps`` and the ``rest`` between reps (a duration: "6m", "90s", "1:30")::
 
     rest = "6m"
@@ -14,7 +14,7 @@ list ``reps`` and the ``rest`` between reps (a duration: "6m", "90s", "1:30")::
     time = 25.0
     rest = "3m"                 # an entry's own rest: after each of its reps, instead of the session's
 
-Session-wide keys may only be sound and voice settings: a track has one sound (see ``stridebeat.session``). A session
+Session-wide keys may only be sound and voice settings: a track has one sound (see ``stridebeat.config.session``). A session
 may include another session; a reference cycle is an error.
 
 Built-in presets ship in the package (``assets.presets_dir()``); user presets live in ``<user config dir>/presets``
@@ -28,15 +28,18 @@ import difflib
 import os
 import re
 import tomllib
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from stridebeat import settings
-from stridebeat.errors import OutputError, PresetError, StridebeatError, UsageError
+import tomli_w
+from platformdirs import user_config_dir
+
 from stridebeat.atomic import write_text
-from stridebeat.record import Record, field, replace
-from stridebeat.settings import DISPLACES
-from stridebeat.units import parse_duration
+from stridebeat.config import gate, settings
+from stridebeat.config.units import parse_duration
+from stridebeat.core.assets import presets_dir
+from stridebeat.errors import OutputError, PresetError, StridebeatError, UsageError
 
 SCHEMA = 1
 KINDS = ("rep", "session")
@@ -52,7 +55,8 @@ _NAME_CHARS = re.compile(r"^[A-Za-z0-9_.-]+$")
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of document\)$")
 
-class RepSpec(Record):
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class RepSpec:
     """One rep of a session, resolved: its settings and the rest after it (None after the last rep)."""
 
     label: str  # the preset it came from, or "inline"
@@ -60,7 +64,8 @@ class RepSpec(Record):
     rest_after_s: float | None
 
 
-class Preset(Record):
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Preset:
     name: str
     path: Path
     kind: str  # rep or session
@@ -75,9 +80,7 @@ class Preset(Record):
 
 
 def builtin_dir() -> Path:
-    from stridebeat.assets import presets_dir
-
-    return Path(presets_dir())
+    return presets_dir()
 
 
 def user_dir() -> Path:
@@ -85,8 +88,6 @@ def user_dir() -> Path:
     env = os.environ.get(ENV_DIR)
     if env:
         return Path(env).expanduser()
-    from platformdirs import user_config_dir
-
     return Path(user_config_dir("stridebeat")) / "presets"
 
 
@@ -177,9 +178,11 @@ def _load(name_or_path: str | os.PathLike, stack: tuple[str, ...]) -> Preset:
     if kind == "rep":
         values = _settings(path, body, where="")
         _gate(path, values, where="")
-        return Preset(name, path, kind, description, values, (), builtin, text)
+        return Preset(name=name, path=path, kind=kind, description=description, values=values, builtin=builtin,
+                      text=text)
     session_values, reps = _session(path, body, (*stack, key))
-    return Preset(name, path, kind, description, session_values, reps, builtin, text)
+    return Preset(name=name, path=path, kind=kind, description=description, values=session_values, reps=reps,
+                  builtin=builtin, text=text)
 
 
 def _read(path: Path) -> tuple[str, dict[str, Any]]:
@@ -224,7 +227,7 @@ def _settings(path: Path, body: dict[str, Any], *, where: str) -> dict[str, Any]
 def _gate(path: Path, values: dict[str, Any], *, where: str) -> None:
     """Through the one gate from values to plan objects, so a preset that loads also builds."""
     try:
-        settings.build(values)
+        gate.build(values)
     except (ValueError, TypeError, ArithmeticError) as exc:  # UsageError, and any surprise from odd combinations
         raise PresetError(f"{path}: {where}{exc}") from None
 
@@ -266,12 +269,12 @@ def _session(path: Path, body: dict[str, Any], stack: tuple[str, ...]) -> tuple[
         inner = _item_reps(path, where, item, stack)
         # A referenced session keeps its own rests inside; the rest after its last rep is this item's.
         last = inner[-1]
-        inner = [*inner[:-1], RepSpec(last.label, last.values, item_rest)]
+        inner = [*inner[:-1], replace(last, rest_after_s=item_rest)]
         for _ in range(repeat):
             reps.extend(inner)
     if any(r.rest_after_s is None for r in reps[:-1]):
         raise PresetError(f"{path}: rest: give the rest between reps, e.g. rest = \"6m\" (for the session or a rep)")
-    reps[-1] = RepSpec(reps[-1].label, reps[-1].values, None)
+    reps[-1] = replace(reps[-1], rest_after_s=None)
     return track_values, tuple(reps)
 
 
@@ -283,7 +286,7 @@ def _item_reps(path: Path, where: str, item: dict[str, Any], stack: tuple[str, .
         if not own:
             raise PresetError(f"{path}: {where}empty: give preset = \"name\" or the rep's settings")
         _gate(path, own, where=where)
-        return [RepSpec("inline", own, None)]
+        return [RepSpec(label="inline", values=own, rest_after_s=None)]
     if not isinstance(ref, str):
         raise PresetError(f"{path}: {where}preset: a preset name is expected, got {ref!r}")
     try:
@@ -297,14 +300,14 @@ def _item_reps(path: Path, where: str, item: dict[str, Any], stack: tuple[str, .
         return list(target.reps)
     merged = override(target.values, own)
     _gate(path, merged, where=where)
-    return [RepSpec(target.name, merged, None)]
+    return [RepSpec(label=target.name, values=merged, rest_after_s=None)]
 
 
 def override(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """``values`` with ``overrides`` on top; an override also removes the settings it displaces (``DISPLACES``)."""
     out = dict(values)
     for key in overrides:
-        for other in DISPLACES.get(key, ()):
+        for other in settings.DISPLACES.get(key, ()):
             if other not in overrides:
                 out.pop(other, None)
     out.update(overrides)
@@ -316,8 +319,6 @@ def override(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any
 
 def dumps(values: dict[str, Any], *, description: str) -> str:
     """A rep preset as TOML text: meta keys first, then the settings in ``SETTINGS`` order."""
-    import tomli_w
-
     parsed = settings.parse_values(values)
     ordered = {s.key: parsed[s.key] for s in settings.SETTINGS if parsed.get(s.key) is not None}
     head = "# A stridebeat rep preset (keys: see 'stridebeat render --help'; a key is its option without the dashes).\n"
@@ -337,7 +338,7 @@ def save(name: str, values: dict[str, Any], *, description: str = "", force: boo
     check_name(name)
     try:
         parsed = settings.parse_values(values)
-        settings.build(parsed)
+        gate.build(parsed)
     except UsageError as exc:
         raise PresetError(f"preset {name!r} not saved: {exc}") from None
     path = user_dir() / f"{name}{SUFFIX}"
@@ -363,7 +364,8 @@ def delete(name: str) -> Path:
 # ---------------------------------------------------------------------------------------------------------- listing
 
 
-class Entry(Record):
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Entry:
     """A preset file as ``preset list`` shows it: loaded, or broken with the reason."""
 
     name: str
@@ -387,7 +389,8 @@ def entries() -> list[Entry]:
                 preset, error = replace(_load(path, ()), builtin=is_builtin), None
             except (StridebeatError, ValueError, TypeError, OSError) as exc:
                 preset, error = None, str(exc)
-            out.append(Entry(name, path, is_builtin, name in others, preset, error))
+            out.append(Entry(name=name, path=path, builtin=is_builtin, shadowed=name in others, preset=preset,
+                             error=error))
     return out
 
 

@@ -10,9 +10,13 @@ objects for slices; it never allocates sample memory here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
-from stridebeat.track import Track
+from stridebeat.core.track import Track
+
+MAX_BLOCK = 1 << 16  # frames; the largest block a caller asks for at once
 
 
 def mix(dst: np.ndarray, src: np.ndarray, gains: np.ndarray, scratch: np.ndarray) -> None:
@@ -27,11 +31,15 @@ def mix(dst: np.ndarray, src: np.ndarray, gains: np.ndarray, scratch: np.ndarray
 class Renderer:
     """Render blocks of ``track`` into caller-owned float32 buffers of shape (n, 2)."""
 
-    def __init__(self, track: Track, *, max_block: int = 1 << 16):
+    def __init__(self, track: Track, *, max_block: int = MAX_BLOCK) -> None:
         self.track = track
         self.max_block = max_block
         self._scratch = np.zeros(max(track.max_sound_frames, max_block, 1), dtype=np.float32)
         self._max_len = track.max_sound_frames
+
+    @property
+    def n_frames(self) -> int:
+        return self.track.n_frames
 
     def render(self, start: int, out: np.ndarray) -> None:
         """Fill ``out`` (float32, shape (n, 2), n ≤ ``max_block``) with frames [start, start + n) of the track.
@@ -57,7 +65,7 @@ class Renderer:
         if end > tr.n_frames:
             out[max(0, tr.n_frames - start) :] = 0.0
 
-    def blocks(self, block: int | None = None):
+    def blocks(self, block: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
         """Yield (start, block) over the whole track. The block is one reused buffer: copy it to keep it."""
         block = block or self.max_block
         buf = np.empty((block, 2), dtype=np.float32)

@@ -9,15 +9,15 @@ does not). Through the hold zone Φ is linear: t_k = t_hold + (k − Φ_hold) / 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from stridebeat.core.clock import format_time
+from stridebeat.core.plan import RacePlan, build_profile
+from stridebeat.core.profile import Profile
+from stridebeat.core.stride import Cadence, StrideModel, cadence_for
 from stridebeat.errors import PlanError
-from stridebeat.plan import RacePlan, build_profile
-from stridebeat.profile import Profile
-from stridebeat.record import Record, field
-from stridebeat.stride import Cadence, StrideModel, cadence_for
-from stridebeat.units import format_time
 
 # Trapezoid integration of a smooth cadence at 2 ms spacing: phase error below 1e-6 steps, far under one sample.
 PHASE_DT_S = 0.002
@@ -26,7 +26,8 @@ CADENCE_RANGE_SPM = (30.0, 400.0)
 FIRST_STEP_SHARE = 0.5
 
 
-class Cue(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cue:
     """Something to announce at time ``t_s`` (seconds from the gun; negative before it)."""
 
     t_s: float
@@ -48,7 +49,8 @@ class Cue(Record):
 CUE_KINDS = ("marks", "set", "gun", "split", "hold", "finish", "rest", "remaining", "countdown", "next", "rep")
 
 
-class Schedule(Record):
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Schedule:
     """Footstrikes and cues on one clock (seconds from the gun, or from the first click of a plain metronome)."""
 
     steps_s: np.ndarray  # strictly increasing
@@ -57,7 +59,8 @@ class Schedule(Record):
     end_s: float  # the finish, or the end of a metronome track
 
 
-class SplitRow(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SplitRow:
     distance_m: float
     elapsed_s: float
     split_s: float
@@ -68,7 +71,8 @@ class SplitRow(Record):
     held: bool
 
 
-class PlannedRace(Record):
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class PlannedRace:
     """Everything the plan views need: inputs, the model and the schedule built from them."""
 
     plan: RacePlan
@@ -81,7 +85,7 @@ class PlannedRace(Record):
     hold_start_s: float | None
     held_cadence_spm: float | None
     hold_step_m: tuple[tuple[float, float], ...] = field(default=())  # (distance, implied step length) in the hold
-    phase: "_Phase | None" = field(default=None, repr=False, compare=False)
+    phase: _Phase = field(repr=False)
 
     @property
     def total_steps(self) -> int:
@@ -196,7 +200,7 @@ def plan_race(plan: RacePlan, stride: StrideModel | None = None, *, hold_last_m:
     marks = plan.split_marks_m
     mark_t = profile.time_at(np.asarray(marks), t_max=T * 1.1)
     mark_t[-1] = T  # the finish is the target by definition; Newton already agrees to ~1e-12 s
-    cues = [Cue(0.0, "gun", "gun", 0.0)]
+    cues = [Cue(t_s=0.0, kind="gun", text="gun", distance_m=0.0)]
     rows = []
     t0, d0 = 0.0, 0.0
     for d, t in zip(marks, mark_t):
@@ -216,13 +220,13 @@ def plan_race(plan: RacePlan, stride: StrideModel | None = None, *, hold_last_m:
             )
         )
         kind = "finish" if d == plan.distance_m else "split"
-        cues.append(Cue(t, kind, f"{d:g} m {format_time(t)}", d, t))
+        cues.append(Cue(t_s=t, kind=kind, text=f"{d:g} m {format_time(t)}", distance_m=d, value=t))
         t0, d0 = t, d
 
     held_spm, hold_steps = None, ()
     if t_hold is not None:
         held_spm = 60.0 * phase.f_hold
-        cues.append(Cue(t_hold, "hold", "hold the rhythm", plan.distance_m - hold_last_m))
+        cues.append(Cue(t_s=t_hold, kind="hold", text="hold the rhythm", distance_m=plan.distance_m - hold_last_m))
         at = [plan.distance_m - hold_last_m] + [m for m in marks if m > plan.distance_m - hold_last_m]
         at_t = profile.time_at(np.asarray(at), t_max=T * 1.1)
         hold_steps = tuple((float(d), float(profile.velocity(t)) / phase.f_hold) for d, t in zip(at, at_t))

@@ -16,7 +16,7 @@ import struct
 from collections.abc import Iterable
 
 from stridebeat.errors import UsageError
-from stridebeat.wav import chunk
+from stridebeat.export.wav import chunk
 
 
 def marker_chunks(marks: Iterable[tuple[int, str]], n_frames: int) -> bytes:

@@ -20,11 +20,11 @@ v / f. Published figures it rests on (../shared/domain/SCIENCE.md):
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from stridebeat.errors import PlanError
-from stridebeat.record import Record
 
 REF_SPEED = 8.85  # m/s, men's world-class race mean
 REF_STEP = 2.31  # m at REF_SPEED
@@ -38,7 +38,8 @@ STEP_LENGTH_RANGE = (1.1, 4.0)
 HEIGHT_RANGE = (1.2, 2.3)
 
 
-class StrideModel(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StrideModel:
     """One way to know the athlete's step length at race pace; at most one of the three may be given.
 
     ``steps_per_100m`` (counted at race pace: the most reliable), ``step_length_m`` (at race pace) or ``height_m``
@@ -87,7 +88,8 @@ class StrideModel(Record):
         return base
 
 
-class Cadence(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cadence:
     """Cadence (steps per second) as a function of speed for one athlete in one plan."""
 
     race_speed: float  # m/s, the plan's average
@@ -111,4 +113,4 @@ class Cadence(Record):
 
 
 def cadence_for(model: StrideModel, *, race_speed: float, peak_speed: float) -> Cadence:
-    return Cadence(race_speed, model.step_length_at(race_speed), peak_speed)
+    return Cadence(race_speed=race_speed, race_step=model.step_length_at(race_speed), peak_speed=peak_speed)

@@ -1,0 +1,111 @@
+"""The public Python API: what the command line does, for scripts.
+
+Settings are keywords named as the command-line options without the dashes (``steps_per_100m=46`` for
+``--steps-per-100m 46``), as preset keys are; values may be Python numbers or the strings a user types
+(``time="1:05.3"``, ``intensity="85%"``). Every function raises ``stridebeat.UsageError`` (a ``ValueError``) for
+impossible input and ``stridebeat.StridebeatError`` for other failures, each with a one-line message.
+
+Example: a squad's race tracks from a CSV of target times::
+
+    import csv
+    import stridebeat
+
+    for row in csv.DictReader(open("squad.csv")):
+        job = stridebeat.build_job(time=row["time"], steps_per_100m=row["steps"])
+        stridebeat.render_file(job, f"{row['name']}.wav", force=True)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stridebeat.config import gate, jobs, presets, settings
+from stridebeat.config.jobs import Job
+from stridebeat.config.presets import Preset
+from stridebeat.core import schedule
+from stridebeat.core.schedule import PlannedRace
+from stridebeat.core.stride import StrideModel
+from stridebeat.errors import UsageError
+
+
+def stride_model(
+    *, steps_per_100m: float | None = None, step_length: float | None = None, height: float | None = None
+) -> StrideModel:
+    """A runner's stride calibration: steps counted per 100 m at race pace (best), a step length, or a height."""
+    return StrideModel(steps_per_100m=steps_per_100m, step_length_m=step_length, height_m=height)
+
+
+def plan_race(*, stride: StrideModel | None = None, **values: Any) -> PlannedRace:
+    """A race plan: splits, speed, cadence and every footstrike, from plan and stride settings.
+
+    ``plan_race(time=51)`` is ``stridebeat plan --time 51``; ``stride`` replaces the stride settings.
+    """
+    built = gate.build(settings.parse_values(values))
+    if built.plan is None:
+        raise UsageError("a plain metronome (cadence=…) has no race plan: give time=… or use build_job")
+    return schedule.plan_race(built.plan, stride or built.stride, hold_last_m=built.hold_last_m)
+
+
+def build_job(preset: str | os.PathLike[str] | None = None, *, open_ended: bool = False, **values: Any) -> Job:
+    """The job of a race, a metronome or a session: a preset (name or .toml path) with ``values`` on top.
+
+    ``open_ended`` allows a metronome without a duration (live playback, until stopped).
+    """
+    name = None if preset is None else os.fspath(preset)
+    return jobs.prepare_preset(name, values, open_ended=open_ended)
+
+
+def render_file(
+    job: Job,
+    path: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    markers: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Render ``job`` to an audio file (.wav, .flac, .ogg or .mp3 by extension), atomically.
+
+    An existing file is replaced only with ``force``. ``progress(done_frames, total_frames)`` hears of each block.
+    """
+    from stridebeat.export.audio import export_track
+
+    return Path(export_track(job.track(), path, force=force, markers=markers, progress=progress))
+
+
+def render_array(job: Job, *, samplerate: int | None = None) -> np.ndarray:
+    """The whole track of ``job`` as a float32 array of shape (frames, 2), the samples a file would hold."""
+    from stridebeat.core.render import Renderer
+
+    renderer = Renderer(job.track(samplerate=samplerate))
+    out = np.empty((renderer.n_frames, 2), dtype=np.float32)
+    for start, block in renderer.blocks():
+        out[start : start + len(block)] = block
+    return out
+
+
+def timeline(job: Job, *, gun_offset_s: float | None = None) -> dict[str, Any]:
+    """The job as data (the timeline JSON of the README): plan, every step and cue, times from the gun."""
+    from stridebeat.views.timeline import timeline as make
+
+    return make(job, gun_offset_s=gun_offset_s)
+
+
+def load_preset(name: str | os.PathLike[str]) -> Preset:
+    """A preset by name (yours first, then the built-ins) or by path to a .toml file, validated."""
+    return presets.load(name)
+
+
+def save_preset(name: str, *, description: str = "", force: bool = False, **values: Any) -> Path:
+    """Save ``values`` as your rep preset ``name`` (replaces one of that name only with ``force``)."""
+    jobs.prepare(values, open_ended=True)  # the whole plan, so a preset that saves also plays
+    return presets.save(name, values, description=description, force=force)
+
+
+def list_presets() -> list[presets.Entry]:
+    """Every built-in and user preset; a broken file is listed with its error."""
+    return presets.entries()

@@ -1,0 +1,127 @@
+"""The one gate from setting values to the engine's objects: a RacePlan or a metronome, a StrideModel, SoundOptions
+and VoiceOptions. The command line, presets, sessions and the Python API all pass through ``build``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from stridebeat.config.settings import SETTINGS, with_defaults
+from stridebeat.core.plan import RacePlan
+from stridebeat.core.speech import VoiceOptions
+from stridebeat.core.stride import StrideModel
+from stridebeat.core.track import SoundOptions
+from stridebeat.errors import UsageError
+
+DEFAULT_TIME_400 = 51.0
+DEFAULT_HOLD_M = 200.0  # the article: "in the last 200 m … maintain the tempo and rhythm"
+
+
+
+def is_metronome(values: dict[str, Any]) -> bool:
+    return values.get("cadence") is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Built:
+    """What the gate makes of a set of values."""
+
+    plan: RacePlan | None  # None for a plain metronome
+    stride: StrideModel
+    hold_last_m: float
+    sound: SoundOptions
+    voice: VoiceOptions
+    metronome: tuple[float, float | None] | None  # (cadence_spm, duration_s or None) for a plain metronome
+
+
+def build(values: dict[str, Any]) -> Built:
+    """The gate: parsed values → plan objects (see ``Built``)."""
+    v = with_defaults(values)
+    voice = VoiceOptions(
+        voice=v["voice"],
+        calls=v["calls"],
+        call_hold=v["call_hold"],
+        call_finish=v["call_finish"],
+        start_sequence=v["start_sequence"],
+        settle_s=v["settle"],
+        set_hold_s=v["set_hold"],
+        seed=v["seed"],
+        cue_lead_s=v["cue_lead"],
+        duck_db=v["duck"],
+    )
+    split_tone = v["split_tone"] if v["split_tone"] is not None else v["voice"] == "none"
+    sound = SoundOptions(
+        click=v["sound"],
+        accent_every=v["accent"],
+        pan=v["pan"],
+        volume_db=v["volume"],
+        split_tone=split_tone,
+        gun=v["gun"],
+        samplerate=v["samplerate"],
+        lead_in_s=v["lead_in"],
+        tail_s=v["tail"],
+    )
+    if is_metronome(v):
+        given = [
+            s.flag
+            for s in SETTINGS
+            if s.group in ("plan", "stride") and values.get(s.key) is not None and s.key != "hold_last"
+        ]
+        if given:
+            raise UsageError(f"--cadence plays a plain metronome: leave out {', '.join(given)}")
+        return Built(
+            plan=None,
+            stride=StrideModel(),
+            hold_last_m=0.0,
+            sound=sound,
+            voice=voice,
+            metronome=(v["cadence"], v["duration"]),
+        )
+    if values.get("duration") is not None:
+        raise UsageError("--duration goes with --cadence (a plain metronome); a race lasts its --time")
+    strategy = "custom" if v["splits"] is not None else v["strategy"]
+    if values.get("splits") is not None and values.get("strategy") not in (None, "custom"):
+        raise UsageError(f"--splits gives a custom plan: leave out --strategy {values['strategy']}")
+    time = _time_from_intensity(v, values) if v["intensity"] is not None else v["time"]
+    if time is None and v["distance"] == 400.0 and strategy != "custom":
+        time = DEFAULT_TIME_400
+    share = v["first_half"]
+    if v["differential"] is not None:
+        if share is not None:
+            raise UsageError("give either --first-half or --differential, not both")
+        if time is None:
+            raise UsageError("--differential needs --time")
+        share = (time - v["differential"]) / 2.0 / time
+    common = dict(distance_m=v["distance"], start=v["start"], allow_record=v["allow_faster_than_record"])
+    if strategy == "custom":
+        plan = RacePlan.custom(v["splits"] or (), target_time_s=time, **common)
+    else:
+        plan = RacePlan(target_time_s=time, strategy=strategy, first_half_share=share, **common)
+    race_pace = None
+    if v["intensity"] is not None and v["reference_time"] is not None:
+        race_pace = v["reference_distance"] / v["reference_time"]
+    stride = StrideModel(
+        steps_per_100m=v["steps_per_100m"],
+        step_length_m=v["step_length"],
+        height_m=v["height"],
+        race_pace_mps=race_pace,
+    )
+    hold = v["hold_last"] if v["hold_last"] is not None else min(DEFAULT_HOLD_M, plan.distance_m / 2)
+    return Built(plan=plan, stride=stride, hold_last_m=hold, sound=sound, voice=voice, metronome=None)
+
+
+def _time_from_intensity(v: dict[str, Any], given: dict[str, Any]) -> float:
+    """Coaches' intensity: a share of a reference speed. 85 % of a 51.0 s 400 m is 400 / 51.0 × 0.85 m/s."""
+    if given.get("time") is not None:
+        raise UsageError("give either --time or --intensity, not both")
+    if (v["reference_time"] is None) == (v["max_speed"] is None):
+        raise UsageError("--intensity needs a reference: --reference-time (a race, e.g. 51.0) or --max-speed (m/s)")
+    if v["max_speed"] is not None:
+        if not 3.0 <= v["max_speed"] <= 13.0:
+            raise UsageError(f"--max-speed {v['max_speed']:g} m/s is out of range: give 3 to 13 m/s")
+        speed = v["max_speed"]
+    else:
+        if not 100.0 <= v["reference_distance"] <= 1000.0:
+            raise UsageError(f"--reference-distance {v['reference_distance']:g} m is out of range: give 100 to 1000 m")
+        speed = v["reference_distance"] / v["reference_time"]
+    return v["distance"] / (speed * v["intensity"])
