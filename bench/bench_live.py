@@ -47,8 +47,9 @@ def main() -> int:
 
 
 def run(args) -> int:
-    from stridebeat import live
     from stridebeat.job import prepare
+
+    from stridebeat import live
 
     values = {"cadence": args.cadence, "accent": 4, "pan": True, "samplerate": args.samplerate}
     program = live.program(prepare(values, open_ended=True))
@@ -74,8 +75,9 @@ def run(args) -> int:
                     self.frames[i] = frames
                     self.n = i + 1
 
-    player = TimedPlayer(program.source, samplerate=program.samplerate, device=live.resolve_device(None),
-                         latency=latency)
+    player = TimedPlayer(
+        program.source, samplerate=program.samplerate, device=live.resolve_device(None), latency=latency
+    )
     with busy_cpus(args.busy):
         with player:
             actual_latency = player._stream.latency
@@ -84,11 +86,15 @@ def run(args) -> int:
     n = player.n
     share = player.costs[:n] / (player.frames[:n] / program.samplerate) * 100.0
     blocks = player.frames[:n]
-    print(f"live playback, {seconds / 60:g} min, {args.busy} busy helper process(es) on {os.cpu_count()} core(s), "
-          f"{args.cadence:g} spm, {args.samplerate} Hz, latency {actual_latency * 1e3:.1f} ms")
+    print(
+        f"live playback, {seconds / 60:g} min, {args.busy} busy helper process(es) on {os.cpu_count()} core(s), "
+        f"{args.cadence:g} spm, {args.samplerate} Hz, latency {actual_latency * 1e3:.1f} ms"
+    )
     print(f"  blocks: {n}, {int(np.min(blocks))}–{int(np.max(blocks))} frames (median {int(np.median(blocks))})")
-    print(f"  callback cost, share of the block's duration: median {np.median(share):.3f} %, "
-          f"99th percentile {np.percentile(share, 99):.3f} %, worst {np.max(share):.3f} %")
+    print(
+        f"  callback cost, share of the block's duration: median {np.median(share):.3f} %, "
+        f"99th percentile {np.percentile(share, 99):.3f} %, worst {np.max(share):.3f} %"
+    )
     print(f"  underflows: {player.underflows}, other status flags: {player.other_flags}")
     ok = np.median(share) < 1.0 and np.max(share) < 20.0 and player.underflows == 0
     print("  targets (median < 1 %, worst < 20 %, no underflow):", "met" if ok else "NOT met")

@@ -32,13 +32,32 @@ import tempfile
 import time
 from pathlib import Path
 
-SOX = ["sox", "-n", "-r", "44100", "-c", "2", "-b", "16", "sox.wav", "synth", "0.005", "sine", "1000",
-       "pad", "0", "0.245", "repeat", "203"]
+SOX = [
+    "sox",
+    "-n",
+    "-r",
+    "44100",
+    "-c",
+    "2",
+    "-b",
+    "16",
+    "sox.wav",
+    "synth",
+    "0.005",
+    "sine",
+    "1000",
+    "pad",
+    "0",
+    "0.245",
+    "repeat",
+    "203",
+]
 
 
 # As the CLI starts and ends (cli/__init__.py): one BLAS thread, no cyclic garbage collection, no interpreter teardown.
-FLOOR = ("import gc, os; os.environ.setdefault('OPENBLAS_NUM_THREADS', '1'); gc.disable(); "
-         "import numpy, click; os._exit(0)")
+FLOOR = (
+    "import gc, os; os.environ.setdefault('OPENBLAS_NUM_THREADS', '1'); gc.disable(); import numpy, click; os._exit(0)"
+)
 
 
 def stridebeat_cmd(*args: str) -> list[str]:
@@ -81,10 +100,11 @@ def block_render_s(runs: int) -> tuple[float, float]:
 def stages(runs: int) -> tuple[dict[str, float], float]:
     """In-process `render --time 51`, ``runs`` times in one process: the median milliseconds of each stage, and the
     best whole run (plan to written file) in seconds, the usual statistic of a micro-benchmark."""
-    from stridebeat import speech
-    from stridebeat.export import export_track
     from stridebeat.job import prepare
     from stridebeat.track import build_track
+
+    from stridebeat import speech
+    from stridebeat.export import export_track
 
     rows: dict[str, list[float]] = {k: [] for k in ("plan", "voice", "track", "render + write")}
     best = float("inf")
@@ -112,8 +132,9 @@ def main() -> None:
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as cwd:
-        print(f"python {sys.version.split()[0]} ({sys.executable}), {os.cpu_count()} cores, "
-              f"load {os.getloadavg()[0]:.2f}")
+        print(
+            f"python {sys.version.split()[0]} ({sys.executable}), {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}"
+        )
         render = stridebeat_cmd("render", "--time", "51", "-o", "x.wav", "-f")
         rows = {
             "stridebeat render --time 51 -o x.wav": render,
@@ -134,11 +155,17 @@ def main() -> None:
             ours, floor = med["stridebeat render --time 51 -o x.wav"], med["python -c 'import numpy, click'"]
             # Paired: each round's own ratio compares two runs a fraction of a second apart, so the machine's drift
             # between rounds (a shared host) cancels out; the ratio of the column medians does not cancel it.
-            rounds = sorted(r / s for r, s in zip(times["stridebeat render --time 51 -o x.wav"],
-                                                  times["sox 51 s click track"], strict=True))
-            print(f"ratio stridebeat / sox, paired         {statistics.median(rounds):7.2f}   (target <= 1.0; median "
-                  f"of the rounds' ratios, middle half {rounds[len(rounds) // 4]:.2f}–"
-                  f"{rounds[(3 * len(rounds)) // 4]:.2f})")
+            rounds = sorted(
+                r / s
+                for r, s in zip(
+                    times["stridebeat render --time 51 -o x.wav"], times["sox 51 s click track"], strict=True
+                )
+            )
+            print(
+                f"ratio stridebeat / sox, paired         {statistics.median(rounds):7.2f}   (target <= 1.0; median "
+                f"of the rounds' ratios, middle half {rounds[len(rounds) // 4]:.2f}–"
+                f"{rounds[(3 * len(rounds)) // 4]:.2f})"
+            )
             print(f"ratio stridebeat / sox, of the medians {ours / sox:7.2f}   (moves with the drift between rounds)")
             print(f"ratio import numpy, click / sox        {floor / sox:7.2f}   (the floor: what no render avoids)")
         else:
@@ -154,11 +181,14 @@ def main() -> None:
         print(f"in-process plan + render + WAV write   {duration / total_s:9.0f}x real time, best run (target >= 1000)")
 
         minutes = f"{args.minutes:g}m"
-        secs, rss = peak_rss_mb(stridebeat_cmd("render", "--cadence", "180", "--duration", minutes, "-o", "long.wav"),
-                                cwd)
+        secs, rss = peak_rss_mb(
+            stridebeat_cmd("render", "--cadence", "180", "--duration", minutes, "-o", "long.wav"), cwd
+        )
         size = Path(cwd, "long.wav").stat().st_size / 1e6
-        print(f"{args.minutes:g}-minute metronome track            {secs:7.2f} s, peak memory {rss:6.1f} MB "
-              f"(target < 200), file {size:.0f} MB")
+        print(
+            f"{args.minutes:g}-minute metronome track            {secs:7.2f} s, peak memory {rss:6.1f} MB "
+            f"(target < 200), file {size:.0f} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -52,9 +52,16 @@ class SoundServer:
                 raise RuntimeError(f"{tool} is not installed ({INSTALL})")
         for d in ("run", "home"):
             (self.root / d).mkdir(mode=0o700, parents=True, exist_ok=True)
-        cmd = ["pulseaudio", "-n", "--daemonize=no", "--system=false", "--exit-idle-time=-1", "--log-target=stderr",
-               "--load=module-native-protocol-unix auth-anonymous=1",
-               f"--load=module-null-sink sink_name={SINK} rate={RATE} format=float32le channels=2 norewinds=1"]
+        cmd = [
+            "pulseaudio",
+            "-n",
+            "--daemonize=no",
+            "--system=false",
+            "--exit-idle-time=-1",
+            "--log-target=stderr",
+            "--load=module-native-protocol-unix auth-anonymous=1",
+            f"--load=module-null-sink sink_name={SINK} rate={RATE} format=float32le channels=2 norewinds=1",
+        ]
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(cmd, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         deadline = time.monotonic() + timeout
@@ -89,8 +96,15 @@ class SoundServer:
 
         Yields a function that returns the recording as a (frames, 2) float32 array once the block has ended.
         """
-        cmd = ["parec", f"--device={SINK}.monitor", "--format=float32le", f"--rate={RATE}", "--channels=2", "--raw",
-               str(path)]
+        cmd = [
+            "parec",
+            f"--device={SINK}.monitor",
+            "--format=float32le",
+            f"--rate={RATE}",
+            "--channels=2",
+            "--raw",
+            str(path),
+        ]
         proc = subprocess.Popen(cmd, env=self.env, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(settle_s)  # parec connects and starts its stream before anything plays
         if proc.poll() is not None:
@@ -108,8 +122,14 @@ class SoundServer:
 
     def stridebeat(self, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess:
         """Run ``stridebeat ARGS`` as a client of this server (stdin and stdout not terminals)."""
-        return subprocess.run([sys.executable, "-m", "stridebeat", *args], env=self.env, stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [sys.executable, "-m", "stridebeat", *args],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
 
 @contextlib.contextmanager

@@ -19,6 +19,7 @@ from importlib.metadata import version
 import click
 import numpy as np
 import pytest
+
 from audiocheck import detect_onsets, read_audio
 
 RECOVER = "write seconds (51.0) or minutes:seconds (1:05.3)"
@@ -33,18 +34,24 @@ def assert_one_error_line(result, code: int, line: str) -> None:
 
 # ----------------------------------------------------------------------------------------------------------- errors
 @pytest.mark.parametrize("command", [["plan"], ["render", "-o", "{tmp}/race.wav"]])
-@pytest.mark.parametrize("time, line", [
-    ("-5", f"Error: time must be positive, got '-5': {RECOVER}"),
-    ("0", f"Error: time must be positive, got '0': {RECOVER}"),
-    ("0:00.0", f"Error: time must be positive, got '0:00.0': {RECOVER}"),
-    ("nan", f"Error: time 'nan' is not a finite number: {RECOVER}"),
-    ("inf", f"Error: time 'inf' is not a finite number: {RECOVER}"),
-    ("abc", f"Error: time 'abc' is not a time: {RECOVER}"),
-    ("51s", f"Error: time '51s' is not a time: {RECOVER}"),
-    ("1:75", "Error: time '1:75' is not a valid clock time: seconds and minutes must be below 60"),
-    ("42.9", "Error: 42.90 s for 400 m is faster than the world record (43.03 s): check the time, or pass "
-             "--allow-faster-than-record"),
-])
+@pytest.mark.parametrize(
+    "time, line",
+    [
+        ("-5", f"Error: time must be positive, got '-5': {RECOVER}"),
+        ("0", f"Error: time must be positive, got '0': {RECOVER}"),
+        ("0:00.0", f"Error: time must be positive, got '0:00.0': {RECOVER}"),
+        ("nan", f"Error: time 'nan' is not a finite number: {RECOVER}"),
+        ("inf", f"Error: time 'inf' is not a finite number: {RECOVER}"),
+        ("abc", f"Error: time 'abc' is not a time: {RECOVER}"),
+        ("51s", f"Error: time '51s' is not a time: {RECOVER}"),
+        ("1:75", "Error: time '1:75' is not a valid clock time: seconds and minutes must be below 60"),
+        (
+            "42.9",
+            "Error: 42.90 s for 400 m is faster than the world record (43.03 s): check the time, or pass "
+            "--allow-faster-than-record",
+        ),
+    ],
+)
 def test_bad_times_are_one_usage_line(run_cli, tmp_path, command, time, line):
     args = [a.format(tmp=tmp_path) for a in command]
     assert_one_error_line(run_cli(*args, "--time", time), 2, line)
@@ -57,13 +64,20 @@ def test_the_record_override_allows_a_faster_time(run_cli):
     assert json.loads(result.out)["splits"][-1]["elapsed_s"] == pytest.approx(42.9, abs=1e-6)
 
 
-@pytest.mark.parametrize("args, line", [
-    (["--splits", "12.2,11.9,12.6,14.3", "--time", "52"],
-     "Error: the splits add up to 51.00 s but --time is 52.00 s: make them agree within 0.05 s, or leave out --time"),
-    (["--splits", "12.2,11.9,12.6,14.3", "--time", "50.94"],
-     "Error: the splits add up to 51.00 s but --time is 50.94 s: make them agree within 0.05 s, or leave out --time"),
-    (["--splits", "12.2,11.9,12.6"], "Error: 400 m needs 4 splits (one per 100 m), got 3"),
-])
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (
+            ["--splits", "12.2,11.9,12.6,14.3", "--time", "52"],
+            "Error: the splits add up to 51.00 s but --time is 52.00 s: make them agree within 0.05 s, or leave out --time",
+        ),
+        (
+            ["--splits", "12.2,11.9,12.6,14.3", "--time", "50.94"],
+            "Error: the splits add up to 51.00 s but --time is 50.94 s: make them agree within 0.05 s, or leave out --time",
+        ),
+        (["--splits", "12.2,11.9,12.6"], "Error: 400 m needs 4 splits (one per 100 m), got 3"),
+    ],
+)
 def test_custom_splits_that_disagree_are_refused(run_cli, args, line):
     assert_one_error_line(run_cli("plan", *args), 2, line)
 
@@ -75,20 +89,26 @@ def test_custom_splits_that_agree_within_50ms_are_the_plan(run_cli):
     assert [s["split_s"] for s in splits] == pytest.approx([12.2, 11.9, 12.6, 14.3], abs=1e-3)
 
 
-@pytest.mark.parametrize("args, line", [
-    (["plan", "--bogus"], "Error: No such option '--bogus' (see 'stridebeat plan --help')"),
-    (["render", "--time", "51"], "Error: Missing option '-o' / '--output' (see 'stridebeat render --help')"),
-    (["plan", "--json", "--csv"], "Error: give either --json or --csv, not both (see 'stridebeat plan --help')"),
-    (["nosuchcommand"], "Error: No such command 'nosuchcommand' (see 'stridebeat --help')"),
-])
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["plan", "--bogus"], "Error: No such option '--bogus' (see 'stridebeat plan --help')"),
+        (["render", "--time", "51"], "Error: Missing option '-o' / '--output' (see 'stridebeat render --help')"),
+        (["plan", "--json", "--csv"], "Error: give either --json or --csv, not both (see 'stridebeat plan --help')"),
+        (["nosuchcommand"], "Error: No such command 'nosuchcommand' (see 'stridebeat --help')"),
+    ],
+)
 def test_usage_errors_are_one_line_exit_2(run_cli, args, line):
     assert_one_error_line(run_cli(*args), 2, line)
 
 
 def test_unsupported_extension(run_cli, tmp_path):
     out = tmp_path / "race.aiff"
-    assert_one_error_line(run_cli("render", "--time", "51", "-o", out), 2,
-                          "Error: cannot write '.aiff' files: name the output with one of .wav, .flac, .ogg, .mp3")
+    assert_one_error_line(
+        run_cli("render", "--time", "51", "-o", out),
+        2,
+        "Error: cannot write '.aiff' files: name the output with one of .wav, .flac, .ogg, .mp3",
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -97,23 +117,28 @@ def test_unwritable_output_under_a_regular_file(run_cli, tmp_path):
     blocker = tmp_path / "notes.txt"
     blocker.write_text("not a folder")
     out = blocker / "race.wav"
-    assert_one_error_line(run_cli("render", "--time", "51", "-o", out), 1,
-                          f"Error: cannot write {out}: {blocker} is not a folder")
+    assert_one_error_line(
+        run_cli("render", "--time", "51", "-o", out), 1, f"Error: cannot write {out}: {blocker} is not a folder"
+    )
     assert blocker.read_text() == "not a folder"
 
 
 def test_unwritable_output_in_a_missing_folder(run_cli, tmp_path):
     out = tmp_path / "missing" / "race.wav"
-    assert_one_error_line(run_cli("render", "--time", "51", "-o", out), 1,
-                          f"Error: cannot write {out}: folder {out.parent} does not exist")
+    assert_one_error_line(
+        run_cli("render", "--time", "51", "-o", out),
+        1,
+        f"Error: cannot write {out}: folder {out.parent} does not exist",
+    )
     assert list(tmp_path.iterdir()) == []
 
 
 def test_existing_file_without_force_is_kept(run_cli, tmp_path):
     out = tmp_path / "race.wav"
     out.write_bytes(b"the previous track")
-    assert_one_error_line(run_cli("render", "--time", "51", "-o", out), 1,
-                          f"Error: {out} exists: pass --force to replace it")
+    assert_one_error_line(
+        run_cli("render", "--time", "51", "-o", out), 1, f"Error: {out} exists: pass --force to replace it"
+    )
     assert out.read_bytes() == b"the previous track"
     assert [p.name for p in tmp_path.iterdir()] == ["race.wav"]
     result = run_cli("render", "--time", "51", "-o", out, "--force", "--lead-in", "1", "--tail", "0", "--voice", "none")
@@ -123,26 +148,47 @@ def test_existing_file_without_force_is_kept(run_cli, tmp_path):
     assert 52.0 * sr <= len(x) <= 52.3 * sr and np.abs(x).max() > 0.5
 
 
-@pytest.mark.parametrize("args, code, line", [
-    (["plan", "--time", "nan"], 2, f"Error: time 'nan' is not a finite number: {RECOVER}"),
-    (["plan", "--time", "40"], 2, "Error: 40.00 s for 400 m is faster than the world record (43.03 s): check the "
-                                  "time, or pass --allow-faster-than-record"),
-    (["plan", "--frobnicate"], 2, "Error: No such option '--frobnicate' (see 'stridebeat plan --help')"),
-    (["render", "--time", "51", "-o", "{tmp}/x.ogg/race.wav"], 1,
-     "Error: cannot write {tmp}/x.ogg/race.wav: {tmp}/x.ogg is not a folder"),
-])
+@pytest.mark.parametrize(
+    "args, code, line",
+    [
+        (["plan", "--time", "nan"], 2, f"Error: time 'nan' is not a finite number: {RECOVER}"),
+        (
+            ["plan", "--time", "40"],
+            2,
+            "Error: 40.00 s for 400 m is faster than the world record (43.03 s): check the "
+            "time, or pass --allow-faster-than-record",
+        ),
+        (["plan", "--frobnicate"], 2, "Error: No such option '--frobnicate' (see 'stridebeat plan --help')"),
+        (
+            ["render", "--time", "51", "-o", "{tmp}/x.ogg/race.wav"],
+            1,
+            "Error: cannot write {tmp}/x.ogg/race.wav: {tmp}/x.ogg is not a folder",
+        ),
+    ],
+)
 def test_the_installed_program_prints_exactly_one_line(tmp_path, args, code, line):
     (tmp_path / "x.ogg").write_bytes(b"")
     argv = [a.format(tmp=tmp_path) for a in args]
-    done = subprocess.run([sys.executable, "-m", "stridebeat", *argv], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, cwd=tmp_path, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "stridebeat", *argv],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert (done.returncode, done.stderr, done.stdout) == (code, line.format(tmp=tmp_path) + "\n", "")
 
 
 def test_the_installed_program_delivers_all_its_output_through_a_pipe(run_cli):
     args = ["plan", "--distance", "1000", "--time", "150", "--csv"]
-    done = subprocess.run([sys.executable, "-m", "stridebeat", *args], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "stridebeat", *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
     expected = run_cli(*args).out
     assert done.returncode == 0 and done.stderr == ""
     assert len(expected) > 16_384  # more than one pipe write
@@ -152,8 +198,12 @@ def test_the_installed_program_delivers_all_its_output_through_a_pipe(run_cli):
 def test_a_reader_that_leaves_the_pipe_ends_the_program_quietly():
     # `stridebeat plan --csv | head -1`: the rest of the output has nowhere to go. click ends the command with exit
     # code 1 and no message; no traceback or "Exception ignored" at the exit either.
-    proc = subprocess.Popen([sys.executable, "-m", "stridebeat", "plan", "--distance", "1000", "--time", "150",
-                             "--csv"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stridebeat", "plan", "--distance", "1000", "--time", "150", "--csv"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     proc.stdout.close()  # before the program writes anything (it takes a tenth of a second to start)
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 1
@@ -294,14 +344,18 @@ def test_every_distance_plans_on_the_default_options(run_cli, distance, time):
     assert result.code == 0, result.err
     data = json.loads(result.out)
     assert data["splits"][-1]["distance_m"] == float(distance)
-    assert data["splits"][-1]["elapsed_s"] == pytest.approx(sum(
-        float(p) * 60 ** i for i, p in enumerate(reversed(time.split(":")))), abs=1e-6)
+    assert data["splits"][-1]["elapsed_s"] == pytest.approx(
+        sum(float(p) * 60**i for i, p in enumerate(reversed(time.split(":")))), abs=1e-6
+    )
 
 
 def test_timeline_in_a_missing_folder_names_the_timeline(run_cli, tmp_path):
     wav, timeline = tmp_path / "race.wav", tmp_path / "missing" / "race.json"
-    assert_one_error_line(run_cli("render", "--time", "51", "-o", wav, "--timeline", timeline), 1,
-                          f"Error: cannot write {timeline}: folder {timeline.parent} does not exist")
+    assert_one_error_line(
+        run_cli("render", "--time", "51", "-o", wav, "--timeline", timeline),
+        1,
+        f"Error: cannot write {timeline}: folder {timeline.parent} does not exist",
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -323,11 +377,18 @@ def test_plan_examples_in_the_help_run(run_cli, tmp_path, monkeypatch, args):
     assert result.out or list(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("argv", [
-    ["--time", "51", "-o", "x.wav"], ["--time", "51", "-ox.wav"], ["-f", "--time", "51", "-o", "x.wav"],
-    ["--time", "51", "-fo", "x.wav"], ["--time", "51", "--output", "x.wav", "-f"], ["--time", "51", "-o", "-f"],
-    ["--time", "51", "-o=x.wav"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--time", "51", "-o", "x.wav"],
+        ["--time", "51", "-ox.wav"],
+        ["-f", "--time", "51", "-o", "x.wav"],
+        ["--time", "51", "-fo", "x.wav"],
+        ["--time", "51", "--output", "x.wav", "-f"],
+        ["--time", "51", "-o", "-f"],
+        ["--time", "51", "-o=x.wav"],
+    ],
+)
 def test_short_options_parse_as_click_parses_them(argv):
     # Ground truth: the same parameters on a plain click.Command, parsed by click alone.
     from stridebeat.cli import cli
@@ -340,5 +401,3 @@ def test_short_options_parse_as_click_parses_them(argv):
 def test_an_unknown_short_option_is_still_clicks_usage_error(run_cli):
     result = run_cli("render", "--time", "51", "-q", "x.wav")
     assert (result.code, result.err) == (2, "Error: No such option '-q' (see 'stridebeat render --help')\n")
-
-

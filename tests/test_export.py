@@ -10,19 +10,19 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-from audiocheck import read_audio
 
-from stridebeat.export import audio as export
-from stridebeat.errors import OutputError, UsageError
-from dataclasses import replace
+from audiocheck import read_audio
 from stridebeat.core.render import Renderer
 from stridebeat.core.schedule import metronome_schedule
 from stridebeat.core.track import SoundOptions, build_track
+from stridebeat.errors import OutputError, UsageError
+from stridebeat.export import audio as export
 
 OLD = b"RIFF this is the runner's previous track, and it must survive \x00\x01\x02" * 100
 BLOCK = 4096  # small blocks, so a 3 s track is written in ~33 of them

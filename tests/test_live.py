@@ -13,17 +13,17 @@ import types
 
 import numpy as np
 import pytest
-from soundserver import unavailable
 
-from stridebeat.core import sounds
+from soundserver import unavailable
+from stridebeat.cli import main
+from stridebeat.config.jobs import prepare
 from stridebeat.core import metronome as core_metronome
+from stridebeat.core import sounds
+from stridebeat.core.render import Renderer
+from stridebeat.errors import AudioDeviceError
 from stridebeat.live import devices as live_devices
 from stridebeat.live import player as live_player
 from stridebeat.live import program as live_program
-from stridebeat.cli import main
-from stridebeat.errors import AudioDeviceError
-from stridebeat.config.jobs import prepare
-from stridebeat.core.render import Renderer
 
 SR = 48000
 ODD_SIZES = (1, 7, 127, 441, 1000, 1024, 3001, 4096)
@@ -83,11 +83,14 @@ def drive(player, sd, *, sizes=ODD_SIZES, status=lambda i: Flags(), pause=lambda
     return np.concatenate(played)
 
 
-@pytest.mark.parametrize("values", [
-    {"cadence": 180, "duration": "10s", "samplerate": SR},
-    {"cadence": "203.7", "duration": "7s", "accent": 4, "pan": True, "sound": "tick", "tail": "0"},
-    {"distance": 200, "time": "24", "hold_last": 50, "samplerate": SR},
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"cadence": 180, "duration": "10s", "samplerate": SR},
+        {"cadence": "203.7", "duration": "7s", "accent": 4, "pan": True, "sound": "tick", "tail": "0"},
+        {"distance": 200, "time": "24", "hold_last": 50, "samplerate": SR},
+    ],
+)
 def test_callback_plays_the_export_sample_for_sample(sd, values):
     expected = export(values)
     program = program_for(values)
@@ -161,15 +164,18 @@ def metronome(beat_s: float = 1 / 3):
     return core_metronome.TempoMetronome(click, gains, samplerate=SR, beat_s=beat_s), click
 
 
-@pytest.mark.parametrize("press_at, delta, first_new", [
-    # 180 spm: beats every 16000 frames. A press between beats 5 and 6 moves beat 6 to one new period after beat 5.
-    (85_000, +1, 80_000 + round(60 / 181 * SR)),
-    (95_999, -1, 80_000 + round(60 / 179 * SR)),
-    # Pressed during beat 5's click: it sounds on to its end, beat 6 comes one new period after it.
-    (80_500, +3, 80_000 + round(60 / 183 * SR)),
-    # 180 → 280 spm late in the interval: one new period after beat 5 has passed, so beat 6 sounds at once.
-    (92_001, +100, 92_001),
-])
+@pytest.mark.parametrize(
+    "press_at, delta, first_new",
+    [
+        # 180 spm: beats every 16000 frames. A press between beats 5 and 6 moves beat 6 to one new period after beat 5.
+        (85_000, +1, 80_000 + round(60 / 181 * SR)),
+        (95_999, -1, 80_000 + round(60 / 179 * SR)),
+        # Pressed during beat 5's click: it sounds on to its end, beat 6 comes one new period after it.
+        (80_500, +3, 80_000 + round(60 / 183 * SR)),
+        # 180 → 280 spm late in the interval: one new period after beat 5 has passed, so beat 6 sounds at once.
+        (92_001, +100, 92_001),
+    ],
+)
 def test_a_cadence_change_lands_on_the_next_beat(press_at, delta, first_new):
     source, click = metronome()
     new = 180 + delta
@@ -223,7 +229,7 @@ def test_count_in_then_the_metronome():
     starts = counted[np.insert(np.diff(counted) > 1000, 0, True)]
     assert list(starts) == [0, beat, 2 * beat]
     beep = sounds.click("beep", SR)
-    assert np.allclose(got[:len(beep), 0] / got[:len(beep), 0].max(), beep / beep.max(), atol=1e-6)
+    assert np.allclose(got[: len(beep), 0] / got[: len(beep), 0].max(), beep / beep.max(), atol=1e-6)
 
 
 def test_every_stride_clicks_every_second_step():
@@ -251,8 +257,14 @@ def test_status_of_a_race_plan():
 
 
 DEVICES = [
-    dict(index=0, name="HDA Intel PCH: ALC257 Analog (hw:0,0)", hostapi="ALSA", channels=2, samplerate=48000,
-         default=False),
+    dict(
+        index=0,
+        name="HDA Intel PCH: ALC257 Analog (hw:0,0)",
+        hostapi="ALSA",
+        channels=2,
+        samplerate=48000,
+        default=False,
+    ),
     dict(index=3, name="USB Audio Device: - (hw:1,0)", hostapi="ALSA", channels=2, samplerate=44100, default=False),
     dict(index=5, name="pulse", hostapi="ALSA", channels=32, samplerate=44100, default=False),
     dict(index=6, name="default", hostapi="ALSA", channels=32, samplerate=44100, default=True),
@@ -264,11 +276,17 @@ def test_device_by_name_or_index(spec, index):
     assert live_devices.resolve_device(spec, DEVICES)["index"] == index
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("7", "no output device '7': see 'stridebeat devices' for names and indexes"),
-    ("hw:", "--device 'hw:' matches several outputs (0 HDA Intel PCH: ALC257 Analog (hw:0,0), "
-            "3 USB Audio Device: - (hw:1,0)): give its index"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("7", "no output device '7': see 'stridebeat devices' for names and indexes"),
+        (
+            "hw:",
+            "--device 'hw:' matches several outputs (0 HDA Intel PCH: ALC257 Analog (hw:0,0), "
+            "3 USB Audio Device: - (hw:1,0)): give its index",
+        ),
+    ],
+)
 def test_device_errors(spec, message):
     with pytest.raises(AudioDeviceError) as err:
         live_devices.resolve_device(spec, DEVICES)
@@ -284,18 +302,29 @@ class PortAudioError(Exception):
     pass
 
 
-@pytest.mark.parametrize("args, message", [
-    (("Error opening OutputStream: Device unavailable", -9985),
-     "output 'USB Audio Device: - (hw:1,0)' is busy: close the program using it, or pick another output with "
-     "--device (see 'stridebeat devices')"),
-    (("Error opening OutputStream: Unanticipated host error", -9999, (0, -16, "Device or resource busy")),
-     "output 'USB Audio Device: - (hw:1,0)' is busy: close the program using it, or pick another output with "
-     "--device (see 'stridebeat devices')"),
-    (("Error opening OutputStream: Invalid sample rate", -9997),
-     "output 'USB Audio Device: - (hw:1,0)' does not take 96000 Hz: pass --samplerate 44100"),
-    (("Error opening OutputStream: Invalid number of channels", -9998),
-     "output 'USB Audio Device: - (hw:1,0)' has no stereo output: pick another with --device"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ("Error opening OutputStream: Device unavailable", -9985),
+            "output 'USB Audio Device: - (hw:1,0)' is busy: close the program using it, or pick another output with "
+            "--device (see 'stridebeat devices')",
+        ),
+        (
+            ("Error opening OutputStream: Unanticipated host error", -9999, (0, -16, "Device or resource busy")),
+            "output 'USB Audio Device: - (hw:1,0)' is busy: close the program using it, or pick another output with "
+            "--device (see 'stridebeat devices')",
+        ),
+        (
+            ("Error opening OutputStream: Invalid sample rate", -9997),
+            "output 'USB Audio Device: - (hw:1,0)' does not take 96000 Hz: pass --samplerate 44100",
+        ),
+        (
+            ("Error opening OutputStream: Invalid number of channels", -9998),
+            "output 'USB Audio Device: - (hw:1,0)' has no stereo output: pick another with --device",
+        ),
+    ],
+)
 def test_portaudio_errors_become_one_line(args, message):
     assert str(live_devices.device_error(PortAudioError(*args), DEVICES[1], 96000)) == message
 
@@ -335,12 +364,13 @@ def test_count_in_needs_a_metronome(capsys):
     with pytest.raises(SystemExit) as done:
         main(["live", "--time", "51", "--count-in", "4"])
     assert done.value.code == 2
-    assert capsys.readouterr().err == "Error: --count-in goes with --cadence: a race starts with its own start sequence\n"
+    assert (
+        capsys.readouterr().err == "Error: --count-in goes with --cadence: a race starts with its own start sequence\n"
+    )
 
 
 def test_importing_the_package_does_not_load_sounddevice():
-    code = ("import sys, stridebeat.cli, stridebeat.live, stridebeat.export; "
-            "print('sounddevice' in sys.modules)")
+    code = "import sys, stridebeat.cli, stridebeat.live, stridebeat.export; print('sounddevice' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 
@@ -390,16 +420,19 @@ def test_underflows_give_a_non_zero_exit(run_cli, fake_output, monkeypatch):
     result = run_cli("live", "--cadence", "180", "--duration", "3s")
     assert result.code == 1
     assert result.out == "played 5.00 on HDA Intel PCH: ALC257 Analog (hw:0,0): 2 underflows\n"
-    assert result.err == ("Error: the audio had 2 gaps (underflows): pass a larger --latency or close programs that "
-                          "keep the CPU busy\n")
+    assert result.err == (
+        "Error: the audio had 2 gaps (underflows): pass a larger --latency or close programs that keep the CPU busy\n"
+    )
 
 
 def test_a_device_that_rejects_the_rate_plays_at_its_own(run_cli, fake_output, monkeypatch):
     monkeypatch.setattr(live_devices, "playable_rate", lambda device, rate, explicit: device["samplerate"])
     result = run_cli("live", "--time", "51")
     assert result.code == 0
-    assert result.err == ("HDA Intel PCH: ALC257 Analog (hw:0,0) plays 48000 Hz, not 44100 Hz: playing at 48000 Hz "
-                          "(pass --samplerate 48000 to render the same audio)\n")
+    assert result.err == (
+        "HDA Intel PCH: ALC257 Analog (hw:0,0) plays 48000 Hz, not 44100 Hz: playing at 48000 Hz "
+        "(pass --samplerate 48000 to render the same audio)\n"
+    )
     assert result.out.endswith(": 0 underflows\n")
 
 

@@ -17,9 +17,9 @@ import time
 
 import numpy as np
 import pytest
+
 from audiocheck import detect_onsets, match_onsets
 from soundserver import RATE, busy_cpus, running_server
-
 from stridebeat.config.jobs import prepare
 from stridebeat.core.render import Renderer
 
@@ -74,8 +74,10 @@ def check_recording(recording: np.ndarray, reference: np.ndarray, clicks: np.nda
     assert len(recording) - offset >= len(reference), "the recording stops before the track ends"
     diff = np.abs(recording[offset : offset + len(reference)] - reference)
     assert diff.max() <= SAME, f"recording differs from the export by {diff.max():.3g} at frame {diff.argmax() // 2}"
-    print(f"\n{len(audible)} clicks checked: interval error max {interval_error.max(initial=0) / RATE * 1e3:.3f} ms, "
-          f"offset drift {drift.max(initial=0) / RATE * 1e3:.3f} ms, sample difference max {diff.max():.3g}")
+    print(
+        f"\n{len(audible)} clicks checked: interval error max {interval_error.max(initial=0) / RATE * 1e3:.3f} ms, "
+        f"offset drift {drift.max(initial=0) / RATE * 1e3:.3f} ms, sample difference max {diff.max():.3g}"
+    )
 
 
 def _metronome(server, tmp_path):
@@ -118,8 +120,14 @@ def test_an_unknown_device_is_one_line(sound_server):
 
 def test_no_sound_server_means_no_output_device(sound_server, tmp_path):
     env = {**sound_server.env, "PULSE_SERVER": f"unix:{tmp_path}/no-server"}
-    done = subprocess.run([sys.executable, "-m", "stridebeat", "devices"], env=env, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "stridebeat", "devices"],
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
     if done.returncode == 0:
         pytest.skip("this machine has sound hardware of its own")
     assert done.returncode == 1
@@ -148,8 +156,13 @@ def _talk(proc, master: int, script: list[tuple[float, bytes]], timeout: float =
 def test_keys_on_a_terminal_change_the_cadence_from_the_next_beat(sound_server, tmp_path):
     master, slave = pty.openpty()
     with sound_server.recording(tmp_path / "monitor.raw") as recorded:
-        proc = subprocess.Popen([sys.executable, "-m", "stridebeat", "live", "--cadence", "180", "--samplerate",
-                                 str(RATE)], env=sound_server.env, stdin=slave, stdout=slave, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "stridebeat", "live", "--cadence", "180", "--samplerate", str(RATE)],
+            env=sound_server.env,
+            stdin=slave,
+            stdout=slave,
+            stderr=subprocess.PIPE,
+        )
         os.close(slave)
         try:
             screen = _talk(proc, master, [(5.0, b"+++"), (5.5, b"q")])
@@ -175,9 +188,14 @@ def test_keys_on_a_terminal_change_the_cadence_from_the_next_beat(sound_server, 
 
 def test_losing_the_server_while_playing_is_an_error():
     with running_server() as server:  # its own server: this one is stopped halfway
-        proc = subprocess.Popen([sys.executable, "-m", "stridebeat", "live", "--cadence", "180", "--duration", "20s"],
-                                env=server.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "stridebeat", "live", "--cadence", "180", "--duration", "20s"],
+            env=server.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(4.0)
         server.stop()
         out, err = proc.communicate(timeout=30)

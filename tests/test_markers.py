@@ -10,20 +10,20 @@ import json
 import shutil
 import struct
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from stridebeat.export import audio as export
-from stridebeat.views import timeline as views
-from stridebeat.errors import UsageError
 from stridebeat.config.jobs import prepare
-from stridebeat.export.markers import audacity_labels, marker_chunks
-from dataclasses import replace
 from stridebeat.core.schedule import metronome_schedule
 from stridebeat.core.track import SoundOptions, build_track
+from stridebeat.errors import UsageError
+from stridebeat.export import audio as export
+from stridebeat.export.markers import audacity_labels, marker_chunks
+from stridebeat.views import timeline as views
 
 
 def read_riff(path) -> tuple[bytes, list[tuple[bytes, bytes]]]:
@@ -106,7 +106,7 @@ def test_audio_is_untouched(race):
     assert form == form2 == b"WAVE"
     # Every chunk of the unmarked file is there, byte for byte, and only the two marker chunks follow.
     assert after[: len(before)] == before
-    assert [c for c, _ in after[len(before):]] == [b"cue ", b"LIST"]
+    assert [c for c, _ in after[len(before) :]] == [b"cue ", b"LIST"]
     a, sr = sf.read(plain, dtype="int16")
     b, sr2 = sf.read(marked, dtype="int16")
     assert sr == sr2 == track.samplerate and len(b) == track.n_frames
@@ -125,8 +125,11 @@ def test_sox_plays_the_marked_file(race):
 @pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe is not installed (it comes with ffmpeg)")
 def test_ffprobe_reads_the_markers_as_chapters(race):
     _, track, _, marked = race
-    run = subprocess.run(["ffprobe", "-v", "error", "-of", "json", "-show_chapters", "-show_streams", str(marked)],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        ["ffprobe", "-v", "error", "-of", "json", "-show_chapters", "-show_streams", str(marked)],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0 and run.stderr == "", run.stderr
     info = json.loads(run.stdout)
     assert int(info["streams"][0]["duration_ts"]) == track.n_frames
@@ -142,8 +145,12 @@ def _short_track(marks):
 @pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe is not installed (it comes with ffmpeg)")
 def test_ffprobe_decodes_utf8_labels(tmp_path):
     path = export.export_track(_short_track([(10, "rep 2 → rest 3:00")]), tmp_path / "x.wav", markers=True)
-    run = subprocess.run(["ffprobe", "-v", "error", "-of", "json", "-show_chapters", str(path)],
-                         capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        ["ffprobe", "-v", "error", "-of", "json", "-show_chapters", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert [c["tags"]["title"] for c in json.loads(run.stdout)["chapters"]] == ["rep 2 → rest 3:00"]
 
 
@@ -169,8 +176,7 @@ def test_no_markers_no_chunks(tmp_path):
 def test_a_mark_outside_the_audio_is_refused_before_writing(tmp_path):
     track = _short_track([(5, "a")])
     with pytest.raises(UsageError, match=r"marker 'late' at frame \d+ is outside the audio \(0 to \d+ frames\)"):
-        export.export_track(replace(track, marks=((track.n_frames + 1, "late"),)), tmp_path / "x.wav",
-                            markers=True)
+        export.export_track(replace(track, marks=((track.n_frames + 1, "late"),)), tmp_path / "x.wav", markers=True)
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(UsageError, match="outside the audio"):
         marker_chunks([(-1, "early")], 100)
@@ -179,8 +185,6 @@ def test_a_mark_outside_the_audio_is_refused_before_writing(tmp_path):
 def test_audacity_labels_exact():
     marks = [(220500, "gun"), (786319, "100 m 12.83"), (2469600, "400 m\t51.00\n")]
     assert audacity_labels(marks, 44100) == (
-        "5.000000\t5.000000\tgun\n"
-        "17.830363\t17.830363\t100 m 12.83\n"
-        "56.000000\t56.000000\t400 m 51.00\n"
+        "5.000000\t5.000000\tgun\n17.830363\t17.830363\t100 m 12.83\n56.000000\t56.000000\t400 m 51.00\n"
     )
     assert audacity_labels([], 44100) == ""

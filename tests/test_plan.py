@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stridebeat.errors import PlanError
 from stridebeat.core.plan import RacePlan, build_profile
 from stridebeat.core.schedule import plan_race
+from stridebeat.errors import PlanError
 
 DT = 1e-3
 MS = 1e-3
@@ -153,8 +153,12 @@ def _plan_from(strategy, d, speed, start):
 
 
 @PROPERTY
-@given(d=distances, speed=plausible_speeds, strategy=st.sampled_from(["race", "even"]),
-       start=st.sampled_from(["blocks", "standing", "rolling"]))
+@given(
+    d=distances,
+    speed=plausible_speeds,
+    strategy=st.sampled_from(["race", "even"]),
+    start=st.sampled_from(["blocks", "standing", "rolling"]),
+)
 def test_velocity_is_continuous(d, speed, strategy, start):
     """No jumps: sampling ten times finer makes every sample-to-sample change about ten times smaller."""
     plan = _plan_from(strategy, d, speed, start)
@@ -193,8 +197,12 @@ def test_race_acceleration_tau_at_400m(T):
 
 
 @PROPERTY
-@given(d=distances, speed=plausible_speeds, strategy=st.sampled_from(["race", "even"]),
-       start=st.sampled_from(["blocks", "standing", "rolling"]))
+@given(
+    d=distances,
+    speed=plausible_speeds,
+    strategy=st.sampled_from(["race", "even"]),
+    start=st.sampled_from(["blocks", "standing", "rolling"]),
+)
 def test_other_distances_reach_the_line_on_time(d, speed, strategy, start):
     T = d / speed
     prof = build_profile(RacePlan(distance_m=d, target_time_s=T, strategy=strategy, start=start))
@@ -335,12 +343,15 @@ def test_an_impossible_first_half_share_is_refused(share):
 
 
 # ------------------------------------------------------------------------------ the share as the command line sets it
-@pytest.mark.parametrize("args, first_half_s", [
-    (["--first-half", "48.5%"], 0.485 * 51.0),
-    (["--first-half", "0.475"], 0.475 * 51.0),
-    (["--differential", "2.0"], (51.0 - 2.0) / 2),  # second half 2.0 s slower: 24.5 + 26.5
-    (["--differential", "1.5"], (51.0 - 1.5) / 2),
-])
+@pytest.mark.parametrize(
+    "args, first_half_s",
+    [
+        (["--first-half", "48.5%"], 0.485 * 51.0),
+        (["--first-half", "0.475"], 0.475 * 51.0),
+        (["--differential", "2.0"], (51.0 - 2.0) / 2),  # second half 2.0 s slower: 24.5 + 26.5
+        (["--differential", "1.5"], (51.0 - 1.5) / 2),
+    ],
+)
 def test_share_and_differential_options_are_met(run_cli, args, first_half_s):
     result = run_cli("plan", "--time", "51", *args, "--json")
     assert result.code == 0, result.err

@@ -8,8 +8,8 @@ import errno
 import numpy as np
 import pytest
 
-from stridebeat.errors import OutputError, UsageError
 from stridebeat.config.jobs import prepare
+from stridebeat.errors import OutputError, UsageError
 from stridebeat.views.plot import plot_plan
 
 try:

@@ -11,8 +11,8 @@ import pytest
 import soundfile as sf
 
 from conftest import write_preset
-from stridebeat.config import presets, settings
 from stridebeat.cli import cli
+from stridebeat.config import presets, settings
 from stridebeat.config.jobs import prepare, prepare_preset
 
 BUILTINS = ("race-51", "sub-50", "cadence-400-80", "cadence-500-85", "cadence-600-90", "rhythm-3x500")
@@ -64,8 +64,11 @@ def test_builtin_rep_loads_plans_and_renders(name, tmp_path, run):
 
 def test_intensity_arithmetic_of_the_cadence_presets():
     # Computed here, independently: distance / (reference distance / reference time × intensity).
-    for name, distance, share in (("cadence-400-80", 400, 0.80), ("cadence-500-85", 500, 0.85),
-                                  ("cadence-600-90", 600, 0.90)):
+    for name, distance, share in (
+        ("cadence-400-80", 400, 0.80),
+        ("cadence-500-85", 500, 0.85),
+        ("cadence-600-90", 600, 0.90),
+    ):
         expected = distance / (400 / 51.0 * share)
         assert prepare_preset(name, {}).reps[0].planned.plan.target_time_s == pytest.approx(expected, abs=1e-9)
     assert prepare_preset("cadence-500-85", {}).reps[0].planned.plan.target_time_s == pytest.approx(75.0, abs=1e-9)
@@ -135,27 +138,66 @@ def test_a_preset_path_works_like_a_name(tmp_path, run):
 
 
 def test_save_then_load_round_trips_exactly(run, user_dir):
-    plan_args = ["--distance", "500", "--intensity", "85%", "--reference-time", "51", "--start", "standing",
-                 "--strategy", "even", "--steps-per-100m", "46", "--hold-last", "150"]
-    sound_args = ["--pan", "--accent", "2", "--volume", "-6", "--samplerate", "48000", "--lead-in", "8s",
-                  "--no-split-tone"]
+    plan_args = [
+        "--distance",
+        "500",
+        "--intensity",
+        "85%",
+        "--reference-time",
+        "51",
+        "--start",
+        "standing",
+        "--strategy",
+        "even",
+        "--steps-per-100m",
+        "46",
+        "--hold-last",
+        "150",
+    ]
+    sound_args = [
+        "--pan",
+        "--accent",
+        "2",
+        "--volume",
+        "-6",
+        "--samplerate",
+        "48000",
+        "--lead-in",
+        "8s",
+        "--no-split-tone",
+    ]
     code, out, err = run("preset", "save", "my-500", *plan_args, *sound_args, "-d", "Rhythm 500s for me")
     assert (code, err) == (0, "") and out == f"saved my-500: {user_dir / 'my-500.toml'}\n"
-    expected = settings.parse_values({
-        "distance": "500", "intensity": "85%", "reference_time": "51", "start": "standing", "strategy": "even",
-        "steps_per_100m": "46", "hold_last": "150", "pan": True, "accent": "2", "volume": "-6",
-        "samplerate": "48000", "lead_in": "8s", "split_tone": False,
-    })
+    expected = settings.parse_values(
+        {
+            "distance": "500",
+            "intensity": "85%",
+            "reference_time": "51",
+            "start": "standing",
+            "strategy": "even",
+            "steps_per_100m": "46",
+            "hold_last": "150",
+            "pan": True,
+            "accent": "2",
+            "volume": "-6",
+            "samplerate": "48000",
+            "lead_in": "8s",
+            "split_tone": False,
+        }
+    )
     assert presets.load_values("my-500") == expected
     assert presets.load("my-500").description == "Rhythm 500s for me"
     assert run("plan", "my-500", "--json") == run("plan", *plan_args, "--json")
 
 
-@pytest.mark.parametrize("values", [
-    {"time": 51.123456789012345, "splits": [12.3, 11.70000001, 12.4, 14.723456789012345]},
-    {"distance": 600.0, "max_speed": 7.87654321, "intensity": 0.9, "height": 1.83, "first_half": 0.47},
-    {"cadence": 187.5, "duration": 1234.5, "sound": "tick", "tail": 0.0},
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"time": 51.123456789012345, "splits": [12.3, 11.70000001, 12.4, 14.723456789012345]},
+        {"distance": 600.0, "max_speed": 7.87654321, "intensity": 0.9, "height": 1.83, "first_half": 0.47},
+        {"cadence": 187.5, "duration": 1234.5, "sound": "tick", "tail": 0.0},
+    ],
+)
 def test_saved_values_load_back_equal(values):
     presets.save("trip", values, description="x", force=True)
     assert presets.load_values("trip") == settings.parse_values(values)
@@ -167,8 +209,10 @@ def test_save_from_a_preset(run):
     assert presets.load_values("my-race") == {**presets.load_values("race-51"), "time": 49.5}
     code, _, err = run("preset", "save", "my-session", "--from", "rhythm-3x500")
     path = presets.builtin_dir() / "rhythm-3x500.toml"
-    assert (code, err) == (2, f"Error: {path}: 'rhythm-3x500' is a session of 3 reps, not a single rep: "
-                              "only a rep preset fits here\n")
+    assert (code, err) == (
+        2,
+        f"Error: {path}: 'rhythm-3x500' is a session of 3 reps, not a single rep: only a rep preset fits here\n",
+    )
 
 
 # ------------------------------------------------------------------------------------------------------ bad input
@@ -177,11 +221,14 @@ def test_save_from_a_preset(run):
 BAD_FILES = [
     ("unknown", 'schema = 1\nkind = "rep"\ndistanse = 500\n', "unknown key 'distanse' (did you mean 'distance'?)"),
     ("wrongtype", 'schema = 1\nkind = "rep"\ndistance = "far"\n', "distance: --distance takes a number, got 'far'"),
-    ("range", 'schema = 1\nintensity = "150%"\nreference_time = 51.0\n',
-     "intensity: --intensity '150%' is out of range: give 30% to 105%"),
-    ("toofar", 'schema = 1\ndistance = 5000\ntime = 900\n', "distance 5000 m is out of range: give 100 to 1000 m"),
-    ("noschema", 'distance = 400\n', "no 'schema' key: a stridebeat preset starts with schema = 1"),
-    ("future", 'schema = 7\n', "schema 7 is newer than this stridebeat reads (1): update stridebeat"),
+    (
+        "range",
+        'schema = 1\nintensity = "150%"\nreference_time = 51.0\n',
+        "intensity: --intensity '150%' is out of range: give 30% to 105%",
+    ),
+    ("toofar", "schema = 1\ndistance = 5000\ntime = 900\n", "distance 5000 m is out of range: give 100 to 1000 m"),
+    ("noschema", "distance = 400\n", "no 'schema' key: a stridebeat preset starts with schema = 1"),
+    ("future", "schema = 7\n", "schema 7 is newer than this stridebeat reads (1): update stridebeat"),
 ]
 
 
@@ -192,12 +239,15 @@ def test_bad_preset_gives_one_line_naming_file_and_key(name, text, reason, run, 
     assert (code, out, err) == (2, "", f"Error: {path}: {reason}\n")
 
 
-@pytest.mark.parametrize("text, line, reason", [
-    ('schema = 1\nkind = "rep"\ndistance = \n', 3, "Invalid value"),
-    ('schema = 1\ntime = 51\ntime = 52\n', 3, "Cannot overwrite a value"),
-    ('schema = 1\ndescription = "unterminated\n', 2, "Illegal character '\\n'"),
-    ('schema = 1\ndescription = """unterminated\nmore\n', 3, "Unterminated string"),  # "at end of document"
-])
+@pytest.mark.parametrize(
+    "text, line, reason",
+    [
+        ('schema = 1\nkind = "rep"\ndistance = \n', 3, "Invalid value"),
+        ("schema = 1\ntime = 51\ntime = 52\n", 3, "Cannot overwrite a value"),
+        ('schema = 1\ndescription = "unterminated\n', 2, "Illegal character '\\n'"),
+        ('schema = 1\ndescription = """unterminated\nmore\n', 3, "Unterminated string"),  # "at end of document"
+    ],
+)
 def test_toml_syntax_error_names_the_line(text, line, reason, run, user_dir):
     path = write(user_dir, "syntax", text)
     code, _, err = run("render", "syntax", "-o", str(user_dir / "x.wav"))
@@ -207,17 +257,20 @@ def test_toml_syntax_error_names_the_line(text, line, reason, run, user_dir):
 HINT = "use letters, digits, '-', '_' and '.', e.g. cadence-500-85"
 
 
-@pytest.mark.parametrize("name, message", [
-    ("a/b", f"preset name 'a/b' contains a path separator: {HINT}"),
-    ("a\\b", f"preset name 'a\\\\b' contains a path separator: {HINT}"),
-    ("..", f"preset name '..' contains '..': {HINT}"),
-    ("x..y", f"preset name 'x..y' contains '..': {HINT}"),
-    ("", f"preset name is empty: {HINT}"),
-    (".hidden", f"preset name '.hidden' starts with a dot (a hidden file): {HINT}"),
-    ("x" * 65, "preset name is 65 characters long: keep it to 64"),
-    ("my preset", f"preset name 'my preset' has characters other than letters, digits, '-', '_' and '.': {HINT}"),
-    ("nul", "preset name 'nul' is reserved for a device on Windows: choose another"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("a/b", f"preset name 'a/b' contains a path separator: {HINT}"),
+        ("a\\b", f"preset name 'a\\\\b' contains a path separator: {HINT}"),
+        ("..", f"preset name '..' contains '..': {HINT}"),
+        ("x..y", f"preset name 'x..y' contains '..': {HINT}"),
+        ("", f"preset name is empty: {HINT}"),
+        (".hidden", f"preset name '.hidden' starts with a dot (a hidden file): {HINT}"),
+        ("x" * 65, "preset name is 65 characters long: keep it to 64"),
+        ("my preset", f"preset name 'my preset' has characters other than letters, digits, '-', '_' and '.': {HINT}"),
+        ("nul", "preset name 'nul' is reserved for a device on Windows: choose another"),
+    ],
+)
 def test_bad_names_are_refused(name, message, run, user_dir):
     code, out, err = run("preset", "save", name, "--time", "51")
     assert (code, out, err) == (2, "", f"Error: {message}\n")
@@ -245,7 +298,7 @@ def test_save_refuses_values_that_do_not_plan(run, user_dir):
 def test_broken_user_preset_is_listed_as_broken(run, user_dir):
     write(user_dir, "broken", 'schema = 1\ndistance = "far"\n')
     write(user_dir, "race-51", 'schema = 1\nkind = "rep"\ndescription = "my own"\ntime = 52.0\n')
-    write(user_dir, "bad name", 'schema = 1\ntime = 52.0\n')
+    write(user_dir, "bad name", "schema = 1\ntime = 52.0\n")
     code, out, err = run("preset", "list")
     assert (code, err) == (0, "")
     lines = out.splitlines()[1:]
@@ -281,7 +334,7 @@ def _saver(folder: str, writer: int, rounds: int) -> None:
     import os
 
     os.environ[presets.ENV_DIR] = folder
-    for k in range(rounds):
+    for _k in range(rounds):
         presets.save("race", _values(writer), description=_description(writer), force=True)
 
 
@@ -345,4 +398,5 @@ def test_racing_first_saves_leave_exactly_one_winner(user_dir):
     assert set(results) - {"saved"} == {f"{user_dir / 'first.toml'} exists: pass --force to replace it"}
     winner = results.index("saved")
     assert (user_dir / "first.toml").read_text(encoding="utf-8") == presets.dumps(
-        _values(winner), description=_description(winner))
+        _values(winner), description=_description(winner)
+    )

@@ -10,15 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile as sf
-from audiocheck import detect_onsets, match_onsets, peak, read_audio
 
+from audiocheck import detect_onsets, match_onsets, peak, read_audio
 from stridebeat.core import sounds
-from stridebeat.views import timeline as views
-from stridebeat.export.audio import export_track
 from stridebeat.core.plan import RacePlan
 from stridebeat.core.render import Renderer
 from stridebeat.core.schedule import metronome_schedule, plan_race
 from stridebeat.core.track import SoundOptions, build_track
+from stridebeat.export.audio import export_track
+from stridebeat.views import timeline as views
 
 MINUS_1_DBFS = 10 ** (-1 / 20)  # 0.891 linear
 PCM16_STEP = 1 / 32768

@@ -11,10 +11,10 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from audiocheck import detect_onsets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from audiocheck import detect_onsets
 from stridebeat.core.plan import RacePlan
 from stridebeat.core.render import Renderer
 from stridebeat.core.schedule import metronome_schedule, plan_race
@@ -66,8 +66,12 @@ def step_lengths(run: Run, steps: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------------------------- race schedules
 @PROPERTY
-@given(T=times_400, stride=strides, hold=st.sampled_from([0.0, 100.0, 200.0, 300.0]),
-       start=st.sampled_from(["blocks", "standing", "rolling"]))
+@given(
+    T=times_400,
+    stride=strides,
+    hold=st.sampled_from([0.0, 100.0, 200.0, 300.0]),
+    start=st.sampled_from(["blocks", "standing", "rolling"]),
+)
 def test_steps_strictly_increase_alternate_feet_and_cover_the_distance(T, stride, hold, start):
     planned = plan_race(RacePlan(target_time_s=T, start=start), stride, hold_last_m=hold)
     steps, feet = planned.schedule.steps_s, planned.schedule.feet
@@ -144,11 +148,14 @@ def _step_at_race_pace(planned, run: Run) -> float:
     return float(lengths[1:][k])
 
 
-@pytest.mark.parametrize("stride, expected_m", [
-    (StrideModel(steps_per_100m=45.0), 100.0 / 45.0),
-    (StrideModel(steps_per_100m=52.0), 100.0 / 52.0),
-    (StrideModel(step_length_m=2.2), 2.2),
-])
+@pytest.mark.parametrize(
+    "stride, expected_m",
+    [
+        (StrideModel(steps_per_100m=45.0), 100.0 / 45.0),
+        (StrideModel(steps_per_100m=52.0), 100.0 / 52.0),
+        (StrideModel(step_length_m=2.2), 2.2),
+    ],
+)
 @pytest.mark.parametrize("T", [46.0, 51.0, 60.0])
 def test_step_length_at_race_pace_is_the_calibration(stride, expected_m, T):
     planned = plan_race(RacePlan(target_time_s=T), stride, hold_last_m=0.0)
@@ -227,8 +234,10 @@ def test_metronome_click_k_is_exactly_k_times_the_period_for_an_hour(cadence):
     assert np.array_equal(sched.feet, np.arange(n) % 2)
 
 
-@pytest.mark.parametrize("cadence, duration, n", [(180.0, 60.0, 180), (190.0, 20.0, 64), (240.0, 0.25, 1),
-                                                  (200.0, 0.3, 1), (200.0, 0.3001, 2)])
+@pytest.mark.parametrize(
+    "cadence, duration, n",
+    [(180.0, 60.0, 180), (190.0, 20.0, 64), (240.0, 0.25, 1), (200.0, 0.3, 1), (200.0, 0.3001, 2)],
+)
 def test_metronome_click_count(cadence, duration, n):
     assert len(metronome_schedule(cadence, duration).steps_s) == n
 

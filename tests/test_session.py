@@ -13,10 +13,8 @@ import soundfile as sf
 from audiocheck import detect_onsets, match_onsets, read_audio
 from conftest import write_preset
 from stridebeat.config import presets
-from stridebeat.config.jobs import prepare, prepare_preset
-from stridebeat.config.jobs import Job
-from stridebeat.core.clock import say_duration
-from stridebeat.core.clock import format_time
+from stridebeat.config.jobs import Job, prepare, prepare_preset
+from stridebeat.core.clock import format_time, say_duration
 
 REST_KINDS = ("rest", "remaining", "countdown", "next")
 
@@ -103,8 +101,15 @@ def test_rest_calls_of_a_six_minute_rest():
         finish, start = job.reps[after - 1].finish_s, job.reps[after].start_s
         cues = rest_cues(job, after)
         assert [(c.kind, c.value) for c in cues] == [
-            ("rest", 360.0), ("remaining", 60.0), ("remaining", 30.0), ("next", after + 1.0),
-            ("countdown", 10.0), ("countdown", 5.0), ("countdown", 4.0), ("countdown", 3.0), ("countdown", 2.0),
+            ("rest", 360.0),
+            ("remaining", 60.0),
+            ("remaining", 30.0),
+            ("next", after + 1.0),
+            ("countdown", 10.0),
+            ("countdown", 5.0),
+            ("countdown", 4.0),
+            ("countdown", 3.0),
+            ("countdown", 2.0),
             ("countdown", 1.0),
         ]
         expected = [finish + 3.0, start - 60, start - 30, start - 15, start - 10, *(start - k for k in (5, 4, 3, 2, 1))]
@@ -112,20 +117,27 @@ def test_rest_calls_of_a_six_minute_rest():
         assert cues[0].text == "rest, 6 minutes" and cues[1].text == "1 minute to go"
 
 
-@pytest.mark.parametrize("rest, kinds", [
-    ("20s", ["rest", "next", "countdown", "countdown", "countdown", "countdown", "countdown", "countdown"]),
-    ("10s", ["rest", "countdown", "countdown", "countdown", "countdown", "countdown"]),
-    ("45s", ["rest", "remaining", "next", *["countdown"] * 6]),
-])
+@pytest.mark.parametrize(
+    "rest, kinds",
+    [
+        ("20s", ["rest", "next", "countdown", "countdown", "countdown", "countdown", "countdown", "countdown"]),
+        ("10s", ["rest", "countdown", "countdown", "countdown", "countdown", "countdown"]),
+        ("45s", ["rest", "remaining", "next", *["countdown"] * 6]),
+    ],
+)
 def test_short_rests_keep_the_calls_that_fit(rest, kinds, user_dir):
-    write(user_dir, "short", f'schema = 1\nkind = "session"\nrest = "{rest}"\n'
-                             '[[reps]]\npreset = "race-51"\nrepeat = 2\n')
+    write(
+        user_dir, "short", f'schema = 1\nkind = "session"\nrest = "{rest}"\n[[reps]]\npreset = "race-51"\nrepeat = 2\n'
+    )
     job = prepare_preset("short", {})
     assert [c.kind for c in rest_cues(job, 1)] == kinds
 
 
 def test_repeats_references_and_nested_sessions(user_dir):
-    write(user_dir, "block", """
+    write(
+        user_dir,
+        "block",
+        """
 schema = 1
 kind = "session"
 rest = "5m"
@@ -137,7 +149,8 @@ rest = "3m"
 distance = 200
 time = 25.0
 hold_last = 100
-""")
+""",
+    )
     write(user_dir, "double", 'schema = 1\nkind = "session"\nrest = "8m"\n[[reps]]\npreset = "block"\nrepeat = 2\n')
     job = prepare_preset("double", {})
     assert [r.label for r in job.reps] == ["cadence-400-80", "cadence-400-80", "inline"] * 2
@@ -147,7 +160,10 @@ hold_last = 100
 
 
 def test_overrides_and_one_sound_for_the_whole_session(user_dir):
-    write(user_dir, "mixed", """
+    write(
+        user_dir,
+        "mixed",
+        """
 schema = 1
 kind = "session"
 rest = "1m"
@@ -160,31 +176,50 @@ volume = -10.0
 [[reps]]
 preset = "race-51"
 sound = "beep"
-""")
+""",
+    )
     job = prepare_preset("mixed", {"steps_per_100m": "47", "samplerate": "32000"})
     # The first rep's sound, the session's own on top, then the command line: for every rep alike.
-    assert (job.sound.pan, job.sound.volume_db, job.sound.click, job.sound.samplerate) == (True, -3.0, "woodblock",
-                                                                                          32000)
+    assert (job.sound.pan, job.sound.volume_db, job.sound.click, job.sound.samplerate) == (
+        True,
+        -3.0,
+        "woodblock",
+        32000,
+    )
     assert all(r.planned.stride.steps_per_100m == 47.0 for r in job.reps)
     assert job.rep_at(-100.0).number == 1 and job.rep_at(job.reps[1].gun_s + 1.0).number == 2
     assert job.rep_at(job.reps[0].finish_s + 30.0).number == 1  # resting after rep 1
 
 
 SESSION_ERRORS = [
-    ('schema = 1\nkind = "session"\nrest = "1m"\n', "reps: a session needs a list of reps, e.g. "
-                                                     'reps = [{ preset = "race-51" }]'),
-    ('schema = 1\nkind = "session"\n[[reps]]\npreset = "race-51"\nrepeat = 2\n',
-     'rest: give the rest between reps, e.g. rest = "6m" (for the session or a rep)'),
-    ('schema = 1\nkind = "session"\nrest = "5s"\n[[reps]]\npreset = "race-51"\n',
-     "rest: '5s' is out of range: give 10 s to 60 minutes"),
-    ('schema = 1\nkind = "session"\nrest = "1m"\n[[reps]]\npreset = "race-51"\nrepeat = 0\n',
-     "reps[1]: repeat: 0 is not a whole number from 1 to 50"),
-    ('schema = 1\nkind = "session"\nrest = "1m"\n[[reps]]\npreset = "nope"\n',
-     "reps[1]: preset: no preset named 'nope' (built-in or in {user}): see 'stridebeat preset list'"),
-    ('schema = 1\nkind = "session"\nrest = "1m"\ndistance = 400\n[[reps]]\npreset = "race-51"\n',
-     "distance: a session-wide key must be a sound or voice setting; put distance in each rep"),
-    ('schema = 1\nkind = "session"\nrest = "1m"\n[[reps]]\npreset = "race-51"\ntmie = 50\n',
-     "reps[1]: unknown key 'tmie' (did you mean 'time'?)"),
+    (
+        'schema = 1\nkind = "session"\nrest = "1m"\n',
+        'reps: a session needs a list of reps, e.g. reps = [{ preset = "race-51" }]',
+    ),
+    (
+        'schema = 1\nkind = "session"\n[[reps]]\npreset = "race-51"\nrepeat = 2\n',
+        'rest: give the rest between reps, e.g. rest = "6m" (for the session or a rep)',
+    ),
+    (
+        'schema = 1\nkind = "session"\nrest = "5s"\n[[reps]]\npreset = "race-51"\n',
+        "rest: '5s' is out of range: give 10 s to 60 minutes",
+    ),
+    (
+        'schema = 1\nkind = "session"\nrest = "1m"\n[[reps]]\npreset = "race-51"\nrepeat = 0\n',
+        "reps[1]: repeat: 0 is not a whole number from 1 to 50",
+    ),
+    (
+        'schema = 1\nkind = "session"\nrest = "1m"\n[[reps]]\npreset = "nope"\n',
+        "reps[1]: preset: no preset named 'nope' (built-in or in {user}): see 'stridebeat preset list'",
+    ),
+    (
+        'schema = 1\nkind = "session"\nrest = "1m"\ndistance = 400\n[[reps]]\npreset = "race-51"\n',
+        "distance: a session-wide key must be a sound or voice setting; put distance in each rep",
+    ),
+    (
+        'schema = 1\nkind = "session"\nrest = "1m"\n[[reps]]\npreset = "race-51"\ntmie = 50\n',
+        "reps[1]: unknown key 'tmie' (did you mean 'time'?)",
+    ),
 ]
 
 
@@ -206,11 +241,17 @@ def test_reference_cycles_are_found(run, user_dir):
 
 
 def test_a_rep_that_cannot_be_planned_is_named(run, user_dir):
-    write(user_dir, "s", 'schema = 1\nkind = "session"\nrest = "1m"\n[[reps]]\npreset = "race-51"\n'
-                         '[[reps]]\ndistance = 150\ntime = 20.0\nhold_last = 150\n')
+    write(
+        user_dir,
+        "s",
+        'schema = 1\nkind = "session"\nrest = "1m"\n[[reps]]\npreset = "race-51"\n'
+        "[[reps]]\ndistance = 150\ntime = 20.0\nhold_last = 150\n",
+    )
     code, _, err = run("plan", "s")
-    assert (code, err) == (2, "Error: s, rep 2 (inline): --hold-last 150 m must be from 0 to under the distance "
-                              "(150 m)\n")
+    assert (code, err) == (
+        2,
+        "Error: s, rep 2 (inline): --hold-last 150 m must be from 0 to under the distance (150 m)\n",
+    )
 
 
 def test_plan_shows_each_rep(run):
@@ -228,7 +269,13 @@ def test_plan_shows_each_rep(run):
 
 def test_say_duration():
     assert [say_duration(s) for s in (360, 60, 90, 30, 1, 125)] == [
-        "6 minutes", "1 minute", "1 minute 30 seconds", "30 seconds", "1 second", "2 minutes 5 seconds"]
+        "6 minutes",
+        "1 minute",
+        "1 minute 30 seconds",
+        "30 seconds",
+        "1 second",
+        "2 minutes 5 seconds",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------- the audio
@@ -279,8 +326,7 @@ def test_guns_and_rest_calls_are_at_their_frames_and_rests_are_exact(run, tmp_pa
 def test_rhythm_3x500_renders_whole(run, tmp_path):
     """The built-in session as one file (22.05 kHz to keep the test light): its length, and each gun on its frame."""
     wav, timeline = tmp_path / "session.wav", tmp_path / "session.json"
-    code, out, err = run("render", "rhythm-3x500", "--samplerate", "22050", "-o", str(wav), "--timeline",
-                         str(timeline))
+    code, out, err = run("render", "rhythm-3x500", "--samplerate", "22050", "-o", str(wav), "--timeline", str(timeline))
     assert (code, err) == (0, "") and "3 reps" in out
     data = json.loads(timeline.read_text())
     info = sf.info(str(wav))
@@ -305,6 +351,14 @@ def test_voiced_session_puts_the_rest_before_the_start_sequence():
         gun = [c for c in job.schedule.cues if c.kind == "gun" and c.t_s > prev.finish_s][0]
         assert marks.t_s == rep.start_s and marks.t_s - prev.finish_s == pytest.approx(360.0, abs=1e-9)
         assert gun.t_s == rep.gun_s and gun.t_s - marks.t_s == pytest.approx(6.75, abs=1e-9)  # settle 5 + set 1.75
-    single = prepare({"distance": 500, "intensity": "85%", "reference_time": 51.0, "start": "standing",
-                      "strategy": "even", "voice": "female"})
+    single = prepare(
+        {
+            "distance": 500,
+            "intensity": "85%",
+            "reference_time": 51.0,
+            "start": "standing",
+            "strategy": "even",
+            "voice": "female",
+        }
+    )
     assert [c.kind for c in single.schedule.cues][:3] == ["marks", "set", "gun"]

@@ -8,10 +8,9 @@ sample, at its level), and each phrase must begin where the timeline says.
 from __future__ import annotations
 
 import numpy as np
-
-import stridebeat
 import pytest
 
+import stridebeat
 from audiocheck import detect_onsets
 from stridebeat.config.jobs import prepare
 from stridebeat.core.render import Renderer
@@ -63,7 +62,9 @@ def test_clicks_keep_sounding_under_speech_and_are_ducked():
     """With the default 4 dB duck, a click under a phrase is lowered by exactly that much, never removed."""
     job = prepare({"time": "51", "voice": "female"})
     track = job.track()
-    speech = [(o, o + len(track.sounds[s])) for o, s in zip(track.onsets, track.sound_ids) if len(track.sounds[s]) > SR // 4]
+    speech = [
+        (o, o + len(track.sounds[s])) for o, s in zip(track.onsets, track.sound_ids) if len(track.sounds[s]) > SR // 4
+    ]
     clicks = track.sound_ids == 0
     under = np.array([any(a <= o < b for a, b in speech) for o in track.onsets[clicks]])
     assert under.any() and (~under).any()

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from listening import make_listener
 from stridebeat.core import voice
 from stridebeat.core.assets import audio_dir
-from stridebeat.errors import StridebeatError, UsageError
 from stridebeat.core.track import SoundOptions
 from stridebeat.core.voice import (
     COMMANDS,
@@ -32,6 +31,7 @@ from stridebeat.core.voice import (
     duration_words,
     time_words,
 )
+from stridebeat.errors import StridebeatError, UsageError
 
 try:
     import pocketsphinx
@@ -110,9 +110,13 @@ def test_time_words_table(seconds, words):
     assert time_words(seconds) == words
 
 
-@given(st.one_of(st.floats(-1e12, 1e12),  # decimal quantizes to 28 digits at most
-                 st.decimals(0, 1000, places=3, allow_nan=False, allow_infinity=False).map(float),
-                 st.integers(0, 10**7).map(lambda n: n / 20)))  # n / 20: every tie of a tenth
+@given(
+    st.one_of(
+        st.floats(-1e12, 1e12),  # decimal quantizes to 28 digits at most
+        st.decimals(0, 1000, places=3, allow_nan=False, allow_infinity=False).map(float),
+        st.integers(0, 10**7).map(lambda n: n / 20),
+    )
+)  # n / 20: every tie of a tenth
 def test_tenths_round_half_up_as_decimal_does(seconds):
     # Ground truth: the decimal module's ROUND_HALF_UP on the shortest repr, which voice.py no longer imports.
     want = int(Decimal(repr(seconds)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) * 10)

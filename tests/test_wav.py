@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from stridebeat.export import audio as export
-from stridebeat.export import wav
-from stridebeat.errors import OutputError
 from stridebeat.core.schedule import metronome_schedule
 from stridebeat.core.track import SoundOptions, build_track
+from stridebeat.errors import OutputError
+from stridebeat.export import audio as export
+from stridebeat.export import wav
 
 
 @pytest.mark.parametrize("channels, frames", [(1, 1001), (2, 300), (1, 0)])
@@ -24,7 +24,12 @@ def test_header_and_samples_are_what_libsndfile_reads(tmp_path, channels, frames
     path.write_bytes(wav.header(frames, 22050, channels) + pcm.astype(wav.PCM16).tobytes())
     info = sf.info(path)
     assert (info.format, info.subtype, info.channels, info.samplerate, info.frames) == (
-        "WAV", "PCM_16", channels, 22050, frames)
+        "WAV",
+        "PCM_16",
+        channels,
+        22050,
+        frames,
+    )
     np.testing.assert_array_equal(sf.read(path, dtype="int16", always_2d=True)[0], pcm)
 
 
@@ -71,7 +76,10 @@ def test_a_track_past_4_gib_is_refused_before_anything_is_written(tmp_path):
     so it is cheap to build; the refusal comes before a temporary file exists."""
     track = build_track(metronome_schedule(180.0, 3.2 * 3600), SoundOptions(samplerate=96000))
     assert track.n_frames * 4 > 0xFFFFFFFF
-    with pytest.raises(OutputError, match=r"a 3\.2 h track is too long for a WAV file \(4 GiB at most\): "
-                                          r"write a \.flac file or use a lower --samplerate"):
+    with pytest.raises(
+        OutputError,
+        match=r"a 3\.2 h track is too long for a WAV file \(4 GiB at most\): "
+        r"write a \.flac file or use a lower --samplerate",
+    ):
         export.export_track(track, tmp_path / "long.wav")
     assert list(tmp_path.iterdir()) == []

@@ -35,8 +35,20 @@ if TYPE_CHECKING:
 
 # The API loads numpy and the engine; the command line's --help should not. Names resolve on first use (PEP 562).
 _EXPORTS = {
-    **{name: "stridebeat.api" for name in ("build_job", "list_presets", "load_preset", "plan_race", "render_array",
-                                           "render_file", "save_preset", "stride_model", "timeline")},
+    **{
+        name: "stridebeat.api"
+        for name in (
+            "build_job",
+            "list_presets",
+            "load_preset",
+            "plan_race",
+            "render_array",
+            "render_file",
+            "save_preset",
+            "stride_model",
+            "timeline",
+        )
+    },
     "Job": "stridebeat.config.jobs",
     "Rep": "stridebeat.config.jobs",
     "Preset": "stridebeat.config.presets",

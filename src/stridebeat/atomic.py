@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, Any
 
 from stridebeat.errors import OutputError
 
@@ -49,7 +49,8 @@ def atomic_file(
     try:
         # O_EXCL: the name is ours alone; 0o666 lets the user's umask decide the mode, as for any file they save.
         fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "w+b" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": "\n"})) as fh:
+        fh: IO[Any] = os.fdopen(fd, "w+b") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        with fh:
             yield fh, tmp
             fh.flush()
             if durable:

@@ -1,4 +1,4 @@
-"""`stridebeat live` and `stridebeat devices`: the shell around stridebeat.live.player (keys, status line, exit codes)."""
+"""`stridebeat live` and `stridebeat devices`: the shell around stridebeat.live (keys, status line, exit codes)."""
 
 from __future__ import annotations
 
@@ -21,14 +21,34 @@ DEFAULT_LATENCY_S = 0.1  # = stridebeat.live.player.LATENCY_S
 @cli.command("live")
 @preset_argument
 @settings_options("plan", "stride", "metronome", "sound", "voice")
-@click.option("--every", type=click.Choice(["step", "stride"]), default="step", show_default=True,
-              help="Click on every step, or on every stride (every second step).")
-@click.option("--count-in", type=click.IntRange(0, 16), default=0, metavar="BEATS",
-              help="Beats of count-in, in another sound, before a metronome starts.")
-@click.option("--device", metavar="NAME|INDEX", help="Output device, by (part of) its name or its index; see "
-              "'stridebeat devices'. [default: the system's default output]")
-@click.option("--latency", type=click.FloatRange(0.005, 2.0), default=DEFAULT_LATENCY_S, metavar="S",
-              show_default=True, help="Output buffer in seconds; raise it if playback reports underflows.")
+@click.option(
+    "--every",
+    type=click.Choice(["step", "stride"]),
+    default="step",
+    show_default=True,
+    help="Click on every step, or on every stride (every second step).",
+)
+@click.option(
+    "--count-in",
+    type=click.IntRange(0, 16),
+    default=0,
+    metavar="BEATS",
+    help="Beats of count-in, in another sound, before a metronome starts.",
+)
+@click.option(
+    "--device",
+    metavar="NAME|INDEX",
+    help="Output device, by (part of) its name or its index; see "
+    "'stridebeat devices'. [default: the system's default output]",
+)
+@click.option(
+    "--latency",
+    type=click.FloatRange(0.005, 2.0),
+    default=DEFAULT_LATENCY_S,
+    metavar="S",
+    show_default=True,
+    help="Output buffer in seconds; raise it if playback reports underflows.",
+)
 def live_cmd(preset: str | None, every: str, count_in: int, device: str | None, latency: float, **kwargs) -> None:
     """Play a race plan, a session or a metronome live, on a speaker or headphones.
 
@@ -56,8 +76,11 @@ def live_cmd(preset: str | None, every: str, count_in: int, device: str | None, 
     out = resolve_device(device)
     rate = playable_rate(out, program.samplerate, explicit=kwargs.get("samplerate") is not None)
     if rate != program.samplerate:
-        click.echo(f"{out['name']} plays {rate} Hz, not {program.samplerate} Hz: playing at {rate} Hz "
-                   f"(pass --samplerate {rate} to render the same audio)", err=True)
+        click.echo(
+            f"{out['name']} plays {rate} Hz, not {program.samplerate} Hz: playing at {rate} Hz "
+            f"(pass --samplerate {rate} to render the same audio)",
+            err=True,
+        )
         program = make_program(job, every=step, count_in=count_in, samplerate=rate)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     player = Player(program.source, samplerate=program.samplerate, device=out, latency=latency).start()
@@ -71,16 +94,22 @@ def live_cmd(preset: str | None, every: str, count_in: int, device: str | None, 
         player.stop()
         tempo = f" at {program.tempo.cadence_spm:g} spm" if program.tempo is not None else ""
         flags = f", {player.other_flags} other status flags" if player.other_flags else ""
-        click.echo(f"played {format_time(player.position / program.samplerate)}{tempo} on {out['name']}: "
-                   f"{player.underflows} underflows{flags}")
+        click.echo(
+            f"played {format_time(player.position / program.samplerate)}{tempo} on {out['name']}: "
+            f"{player.underflows} underflows{flags}"
+        )
     if player.error is not None:
         raise AudioDeviceError(f"playback stopped by an internal error: {player.error!r}")
     if not quit and program.n_frames is not None and player.position < program.n_frames:
-        raise AudioDeviceError(f"playback stopped after {format_time(player.position / program.samplerate)}: the output "
-                               "went away (unplugged, or the sound server stopped)")
+        raise AudioDeviceError(
+            f"playback stopped after {format_time(player.position / program.samplerate)}: the output "
+            "went away (unplugged, or the sound server stopped)"
+        )
     if player.underflows:
-        raise AudioDeviceError(f"the audio had {player.underflows} gaps (underflows): pass a larger --latency or "
-                               "close programs that keep the CPU busy")
+        raise AudioDeviceError(
+            f"the audio had {player.underflows} gaps (underflows): pass a larger --latency or "
+            "close programs that keep the CPU busy"
+        )
 
 
 def _interact(player, program) -> bool:

@@ -49,13 +49,13 @@ def list_cmd() -> None:
     from stridebeat.config import presets
     from stridebeat.views.table import preset_summary
 
-    rows = []
+    rows: list[tuple[str, str, str, str]] = []
     for entry in presets.entries():
         where = "built-in" if entry.builtin else "user"
         if entry.shadowed:
             where += " (shadowed by user)" if entry.builtin else " (shadows built-in)"
         if entry.preset is None:
-            rows.append((entry.name, "broken", where, entry.error))
+            rows.append((entry.name, "broken", where, entry.error or ""))
             continue
         try:
             brief = preset_summary(entry.preset)
@@ -74,9 +74,9 @@ def list_cmd() -> None:
     for row in rows:
         table.add_row(*row)
     width = shutil.get_terminal_size().columns if terminal else 10_000
-    console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False)
-    console.print(table)
-    click.echo("\n".join(line.rstrip() for line in console.file.getvalue().splitlines()))
+    out = io.StringIO()
+    Console(file=out, width=width, color_system=None, highlight=False).print(table)
+    click.echo("\n".join(line.rstrip() for line in out.getvalue().splitlines()))
 
 
 @preset_group.command("show")

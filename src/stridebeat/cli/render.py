@@ -18,9 +18,13 @@ PROGRESS_MIN_S = 120.0  # show a progress bar for tracks longer than this, on a 
 @settings_options("plan", "stride")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (shape in the README).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print a per-step timetable as CSV.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
-              help="Also draw speed, cadence and step length against distance to a .png or .svg file "
-                   "(needs: pip install 'stridebeat[plot]').")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    help="Also draw speed, cadence and step length against distance to a .png or .svg file "
+    "(needs: pip install 'stridebeat[plot]').",
+)
 def plan_cmd(preset: str | None, as_json: bool, as_csv: bool, plot_path: str | None, **kwargs) -> None:
     """Show the race plan: splits, speed, cadence and step length per 100 m (each rep's, for a session).
 
@@ -60,17 +64,32 @@ def plan_cmd(preset: str | None, as_json: bool, as_csv: bool, plot_path: str | N
 @cli.command("render")
 @preset_argument
 @settings_options("plan", "stride", "metronome", "sound", "voice")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
-              help="File to write; .wav (16-bit PCM), .flac, .ogg or .mp3 by extension.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="File to write; .wav (16-bit PCM), .flac, .ogg or .mp3 by extension.",
+)
 @click.option("-f", "--force", is_flag=True, help="Replace the output file if it exists.")
-@click.option("--timeline", type=click.Path(dir_okay=False),
-              help="Also write the plan as JSON, with gun_offset_s: the gun's position in the audio file.")
-@click.option("--labels", type=click.Path(dir_okay=False),
-              help="Also write the markers (gun, splits, hold, finish, reps, rests) as an Audacity label track (.txt).")
-@click.option("--markers/--no-markers", default=True,
-              help="Put the same markers in a .wav file as cue points that audio editors show.  [default: on]")
-def render_cmd(preset: str | None, output: str, force: bool, timeline: str | None, labels: str | None,
-               markers: bool, **kwargs) -> None:
+@click.option(
+    "--timeline",
+    type=click.Path(dir_okay=False),
+    help="Also write the plan as JSON, with gun_offset_s: the gun's position in the audio file.",
+)
+@click.option(
+    "--labels",
+    type=click.Path(dir_okay=False),
+    help="Also write the markers (gun, splits, hold, finish, reps, rests) as an Audacity label track (.txt).",
+)
+@click.option(
+    "--markers/--no-markers",
+    default=True,
+    help="Put the same markers in a .wav file as cue points that audio editors show.  [default: on]",
+)
+def render_cmd(
+    preset: str | None, output: str, force: bool, timeline: str | None, labels: str | None, markers: bool, **kwargs
+) -> None:
     """Render a click track of a race plan, a whole session, or a plain metronome, to an audio file.
 
     PRESET: a preset name ('stridebeat preset list') or a .toml file; options given here override its values.
@@ -104,8 +123,13 @@ def render_cmd(preset: str | None, output: str, force: bool, timeline: str | Non
 
         with Progress(transient=True) as bar:
             task = bar.add_task(f"rendering {os.path.basename(output)}", total=track.n_frames)
-            audio.export_track(track, output, force=force, markers=markers,
-                               progress=lambda done, total: bar.update(task, completed=done))
+            audio.export_track(
+                track,
+                output,
+                force=force,
+                markers=markers,
+                progress=lambda done, total: bar.update(task, completed=done),
+            )
     else:
         audio.export_track(track, output, force=force, markers=markers)
     if timeline is not None:

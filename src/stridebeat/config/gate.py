@@ -3,22 +3,22 @@ and VoiceOptions. The command line, presets, sessions and the Python API all pas
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from stridebeat.config.settings import SETTINGS, with_defaults
-from stridebeat.core.plan import RacePlan
+from stridebeat.core.plan import RacePlan, check_distance
 from stridebeat.core.speech import VoiceOptions
 from stridebeat.core.stride import StrideModel
 from stridebeat.core.track import SoundOptions
-from stridebeat.errors import UsageError
+from stridebeat.errors import PlanError, UsageError
 
 DEFAULT_TIME_400 = 51.0
 DEFAULT_HOLD_M = 200.0  # the article: "in the last 200 m … maintain the tempo and rhythm"
 
 
-
-def is_metronome(values: dict[str, Any]) -> bool:
+def is_metronome(values: Mapping[str, Any]) -> bool:
     return values.get("cadence") is not None
 
 
@@ -34,7 +34,7 @@ class Built:
     metronome: tuple[float, float | None] | None  # (cadence_spm, duration_s or None) for a plain metronome
 
 
-def build(values: dict[str, Any]) -> Built:
+def build(values: Mapping[str, Any]) -> Built:
     """The gate: parsed values → plan objects (see ``Built``)."""
     v = with_defaults(values)
     voice = VoiceOptions(
@@ -92,11 +92,23 @@ def build(values: dict[str, Any]) -> Built:
         if time is None:
             raise UsageError("--differential needs --time")
         share = (time - v["differential"]) / 2.0 / time
-    common = dict(distance_m=v["distance"], start=v["start"], allow_record=v["allow_faster_than_record"])
+    start, allow_record = v["start"], v["allow_faster_than_record"]
     if strategy == "custom":
-        plan = RacePlan.custom(v["splits"] or (), target_time_s=time, **common)
+        plan = RacePlan.custom(
+            v["splits"] or (), distance_m=v["distance"], target_time_s=time, start=start, allow_record=allow_record
+        )
+    elif time is None:
+        check_distance(v["distance"])  # a distance out of range is the first thing to fix
+        raise PlanError("no target time: give --time (e.g. --time 51 or --time 1:05.3)")
     else:
-        plan = RacePlan(target_time_s=time, strategy=strategy, first_half_share=share, **common)
+        plan = RacePlan(
+            distance_m=v["distance"],
+            target_time_s=time,
+            start=start,
+            strategy=strategy,
+            first_half_share=share,
+            allow_record=allow_record,
+        )
     race_pace = None
     if v["intensity"] is not None and v["reference_time"] is not None:
         race_pace = v["reference_distance"] / v["reference_time"]
@@ -110,7 +122,7 @@ def build(values: dict[str, Any]) -> Built:
     return Built(plan=plan, stride=stride, hold_last_m=hold, sound=sound, voice=voice, metronome=None)
 
 
-def _time_from_intensity(v: dict[str, Any], given: dict[str, Any]) -> float:
+def _time_from_intensity(v: dict[str, Any], given: Mapping[str, Any]) -> float:
     """Coaches' intensity: a share of a reference speed. 85 % of a 51.0 s 400 m is 400 / 51.0 × 0.85 m/s."""
     if given.get("time") is not None:
         raise UsageError("give either --time or --intensity, not both")

@@ -194,8 +194,9 @@ def assemble(name: str, reps: Sequence[Rep], *, sound: SoundOptions, voice: Voic
         cues += [replace(c, t_s=gun + c.t_s, text=f"rep {n}: {c.text}") for c in sched.cues]
     # A stable sort keeps the rep marker before the start command at the same instant.
     cues.sort(key=lambda c: c.t_s)
-    schedule = Schedule(steps_s=np.concatenate(steps), feet=np.concatenate(feet), cues=tuple(cues),
-                        end_s=placed[-1].finish_s)
+    schedule = Schedule(
+        steps_s=np.concatenate(steps), feet=np.concatenate(feet), cues=tuple(cues), end_s=placed[-1].finish_s
+    )
     return Job(reps=tuple(placed), schedule=schedule, sound=sound, voice=voice, session=name)
 
 
@@ -206,8 +207,9 @@ def _rest_cues(finish: float, rest: float, start: float, next_rep: int, brief: s
     planned = [(start - s, "remaining", f"{say_duration(s)} to go", s) for s in REMAINING_S]
     planned.append((start - NEXT_BEFORE_S, "next", f"next: rep {next_rep}, {brief}", float(next_rep)))
     planned += [(start - k, "countdown", str(k), float(k)) for k in COUNTDOWN]
-    cues += [Cue(t_s=t, kind=kind, text=text, value=value) for t, kind, text, value in planned
-             if t >= call + MIN_SPACING_S]
+    cues += [
+        Cue(t_s=t, kind=kind, text=text, value=value) for t, kind, text, value in planned if t >= call + MIN_SPACING_S
+    ]
     return cues
 
 
@@ -219,5 +221,3 @@ def rep_brief(rep: Rep) -> str:
         return f"metronome {spm:.0f} spm for {format_time(rep.schedule.end_s)}"
     plan = rep.planned.plan
     return f"{plan.distance_m:g} m in {format_time(plan.target_time_s)}"
-
-

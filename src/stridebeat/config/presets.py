@@ -14,8 +14,8 @@ list ``reps`` and the ``rest`` between reps (a duration: "6m", "90s", "1:30")::
     time = 25.0
     rest = "3m"                 # an entry's own rest: after each of its reps, instead of the session's
 
-Session-wide keys may only be sound and voice settings: a track has one sound (see ``stridebeat.config.session``). A session
-may include another session; a reference cycle is an error.
+Session-wide keys may only be sound and voice settings: a track has one sound (see ``stridebeat.config.jobs``).
+A session may include another session; a reference cycle is an error.
 
 Built-in presets ship in the package (``assets.presets_dir()``); user presets live in ``<user config dir>/presets``
 (``STRIDEBEAT_PRESETS_DIR`` overrides it) and shadow a built-in of the same name. Every error is one ``PresetError``
@@ -28,6 +28,7 @@ import difflib
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ _NAME_CHARS = re.compile(r"^[A-Za-z0-9_.-]+$")
 # Names Windows reserves for devices: a preset folder synced to a Windows machine must still work there.
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of document\)$")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class RepSpec:
@@ -156,7 +158,7 @@ def _load(name_or_path: str | os.PathLike, stack: tuple[str, ...]) -> Preset:
         path, builtin = locate(name)
     key = str(path.resolve())
     if key in stack:
-        chain = " → ".join(Path(p).stem for p in (*stack[stack.index(key):], key))
+        chain = " → ".join(Path(p).stem for p in (*stack[stack.index(key) :], key))
         raise PresetError(f"{path}: reference cycle {chain}")
     text, data = _read(path)
     schema = data.get("schema")
@@ -178,11 +180,20 @@ def _load(name_or_path: str | os.PathLike, stack: tuple[str, ...]) -> Preset:
     if kind == "rep":
         values = _settings(path, body, where="")
         _gate(path, values, where="")
-        return Preset(name=name, path=path, kind=kind, description=description, values=values, builtin=builtin,
-                      text=text)
+        return Preset(
+            name=name, path=path, kind=kind, description=description, values=values, builtin=builtin, text=text
+        )
     session_values, reps = _session(path, body, (*stack, key))
-    return Preset(name=name, path=path, kind=kind, description=description, values=session_values, reps=reps,
-                  builtin=builtin, text=text)
+    return Preset(
+        name=name,
+        path=path,
+        kind=kind,
+        description=description,
+        values=session_values,
+        reps=reps,
+        builtin=builtin,
+        text=text,
+    )
 
 
 def _read(path: Path) -> tuple[str, dict[str, Any]]:
@@ -254,7 +265,7 @@ def _session(path: Path, body: dict[str, Any], stack: tuple[str, ...]) -> tuple[
                 f"{path}: {key}: a session-wide key must be a sound or voice setting; put {key} in each rep"
             )
     if not isinstance(items, list) or not items:
-        raise PresetError(f"{path}: reps: a session needs a list of reps, e.g. reps = [{{ preset = \"race-51\" }}]")
+        raise PresetError(f'{path}: reps: a session needs a list of reps, e.g. reps = [{{ preset = "race-51" }}]')
     reps: list[RepSpec] = []
     for i, item in enumerate(items, 1):
         where = f"reps[{i}]: "
@@ -273,7 +284,7 @@ def _session(path: Path, body: dict[str, Any], stack: tuple[str, ...]) -> tuple[
         for _ in range(repeat):
             reps.extend(inner)
     if any(r.rest_after_s is None for r in reps[:-1]):
-        raise PresetError(f"{path}: rest: give the rest between reps, e.g. rest = \"6m\" (for the session or a rep)")
+        raise PresetError(f'{path}: rest: give the rest between reps, e.g. rest = "6m" (for the session or a rep)')
     reps[-1] = replace(reps[-1], rest_after_s=None)
     return track_values, tuple(reps)
 
@@ -284,7 +295,7 @@ def _item_reps(path: Path, where: str, item: dict[str, Any], stack: tuple[str, .
     own = _settings(path, item, where=where)
     if ref is None:
         if not own:
-            raise PresetError(f"{path}: {where}empty: give preset = \"name\" or the rep's settings")
+            raise PresetError(f'{path}: {where}empty: give preset = "name" or the rep\'s settings')
         _gate(path, own, where=where)
         return [RepSpec(label="inline", values=own, rest_after_s=None)]
     if not isinstance(ref, str):
@@ -303,7 +314,7 @@ def _item_reps(path: Path, where: str, item: dict[str, Any], stack: tuple[str, .
     return [RepSpec(label=target.name, values=merged, rest_after_s=None)]
 
 
-def override(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+def override(values: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     """``values`` with ``overrides`` on top; an override also removes the settings it displaces (``DISPLACES``)."""
     out = dict(values)
     for key in overrides:
@@ -389,8 +400,9 @@ def entries() -> list[Entry]:
                 preset, error = replace(_load(path, ()), builtin=is_builtin), None
             except (StridebeatError, ValueError, TypeError, OSError) as exc:
                 preset, error = None, str(exc)
-            out.append(Entry(name=name, path=path, builtin=is_builtin, shadowed=name in others, preset=preset,
-                             error=error))
+            out.append(
+                Entry(name=name, path=path, builtin=is_builtin, shadowed=name in others, preset=preset, error=error)
+            )
     return out
 
 

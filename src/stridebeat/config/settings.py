@@ -10,6 +10,7 @@ Values may be strings as typed ("1:05.3", "48%", "12.2,11.9") or native TOML val
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -306,6 +307,7 @@ DISPLACES: dict[str, tuple[str, ...]] = {
     "duration": _PLAN_KEYS,
 }
 
+
 def parse_value(setting: Setting, value: Any) -> Any:
     """Turn a typed string or a TOML value into the setting's Python value (UsageError when it does not fit)."""
     flag = setting.flag
@@ -378,7 +380,7 @@ def parse_value(setting: Setting, value: Any) -> Any:
     raise AssertionError(f"unknown setting kind {kind}")  # a programming error in SETTINGS, not user input
 
 
-def parse_values(values: dict[str, Any]) -> dict[str, Any]:
+def parse_values(values: Mapping[str, Any]) -> dict[str, Any]:
     """Validate and convert a dict of raw values (unknown keys are a UsageError)."""
     out = {}
     for key, raw in values.items():
@@ -389,5 +391,5 @@ def parse_values(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def with_defaults(values: dict[str, Any]) -> dict[str, Any]:
+def with_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
     return {s.key: s.default if values.get(s.key) is None else values[s.key] for s in SETTINGS}

@@ -46,7 +46,9 @@ def parse_time(text: str | float, *, what: str = "time") -> float:
             try:
                 seconds = float(s)
             except ValueError:
-                raise UsageError(f"{what} {s!r} is not a time: write seconds (51.0) or minutes:seconds (1:05.3)") from None
+                raise UsageError(
+                    f"{what} {s!r} is not a time: write seconds (51.0) or minutes:seconds (1:05.3)"
+                ) from None
     if math.isnan(seconds) or math.isinf(seconds):
         raise UsageError(f"{what} {text!r} is not a finite number: write seconds (51.0) or minutes:seconds (1:05.3)")
     if seconds <= 0:

@@ -40,8 +40,17 @@ class TempoMetronome:
     segment can still be sounding and two segments are all the map keeps.
     """
 
-    def __init__(self, click: np.ndarray, gains: np.ndarray, *, samplerate: int, beat_s: float, origin: int = 0,
-                 every: int = 1, max_block: int = MAX_BLOCK):
+    def __init__(
+        self,
+        click: np.ndarray,
+        gains: np.ndarray,
+        *,
+        samplerate: int,
+        beat_s: float,
+        origin: int = 0,
+        every: int = 1,
+        max_block: int = MAX_BLOCK,
+    ) -> None:
         if len(click) >= 60.0 * every / CADENCE_RANGE_SPM[1] * samplerate:
             raise ValueError("the click is longer than the shortest beat interval")
         self.sr = samplerate
@@ -74,14 +83,16 @@ class TempoMetronome:
         if k == 0:
             f0 = cur[0]
         else:
-            last = self._onset(cur if k - 1 >= cur[1] else self._prev, k - 1)
+            # A beat before the current segment's first belongs to the previous one, which exists once k > k0.
+            seg = cur if k - 1 >= cur[1] or self._prev is None else self._prev
+            last = self._onset(seg, k - 1)
             f0 = max(start, last + round(beat_s * self.sr))
         if k > cur[1]:
             self._prev = cur
         self._cur = (f0, k, beat_s)  # when k == k0 the current segment never played a beat: replace it
         self.cadence_spm = self.target_spm
 
-    def _mix(self, seg, k_stop: int | None, start: int, out: np.ndarray) -> None:
+    def _mix(self, seg: tuple[int, int, float], k_stop: int | None, start: int, out: np.ndarray) -> None:
         end = start + out.shape[0]
         n = len(self._click)
         k = seg[1] + max(0, math.floor((start - n - seg[0]) / (seg[2] * self.sr)))
@@ -91,8 +102,12 @@ class TempoMetronome:
                 break
             a, b = max(start, onset), min(end, onset + n)
             if b > a:
-                mix(out[a - start : b - start], self._click[a - onset : b - onset], self._gains[k % len(self._gains)],
-                    self._scratch)
+                mix(
+                    out[a - start : b - start],
+                    self._click[a - onset : b - onset],
+                    self._gains[k % len(self._gains)],
+                    self._scratch,
+                )
             k += 1
 
     def render(self, start: int, out: np.ndarray) -> None:
@@ -125,12 +140,11 @@ def with_count_in(source: Source, sound: SoundOptions, beats: int, beat_s: float
 
     Returns the sequence and the frame where ``source`` starts in it.
     """
-    options = replace(sound, click=COUNT_IN_SOUND.get(sound.click, "beep"), accent_every=0, pan=False,
-                      lead_in_s=0.0, tail_s=0.0)
+    options = replace(
+        sound, click=COUNT_IN_SOUND.get(sound.click, "beep"), accent_every=0, pan=False, lead_in_s=0.0, tail_s=0.0
+    )
     steps = np.arange(beats) * beat_s
     schedule = Schedule(steps_s=steps, feet=np.zeros(beats, dtype=np.int8), cues=(), end_s=beats * beat_s)
     count = build_track(schedule, options)
     offset = round(beats * beat_s * sound.samplerate)
     return Sequence(Renderer(count, max_block=MAX_BLOCK), offset, source), offset
-
-

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stridebeat.core.profile import Profile, exp_moments
+from stridebeat.core.profile import Coeffs, Profile, exp_moments
 from stridebeat.core.vocabulary import STARTS, STRATEGIES
 from stridebeat.errors import PlanError
 
@@ -64,7 +64,7 @@ class RacePlan:
     """
 
     distance_m: float = 400.0
-    target_time_s: float | None = None
+    target_time_s: float
     start: str = "blocks"
     strategy: str = "race"
     splits_s: tuple[float, ...] | None = None
@@ -73,9 +73,7 @@ class RacePlan:
     allow_record: bool = False
 
     def __post_init__(self) -> None:
-        lo, hi = DISTANCE_RANGE_M
-        if not (math.isfinite(self.distance_m) and lo <= self.distance_m <= hi):
-            raise PlanError(f"distance {self.distance_m:g} m is out of range: give {lo:g} to {hi:g} m")
+        check_distance(self.distance_m)
         if self.start not in STARTS:
             raise PlanError(f"unknown start {self.start!r}: use one of {', '.join(STARTS)}")
         if self.strategy not in STRATEGIES:
@@ -84,8 +82,6 @@ class RacePlan:
             self._check_splits()
         elif self.splits_s is not None:
             raise PlanError("--splits goes with --strategy custom")
-        if self.target_time_s is None:
-            raise PlanError("no target time: give --time (e.g. --time 51 or --time 1:05.3)")
         if self.first_half_share is not None and self.fade is not None:
             raise PlanError("give either the first-half share or the fade, not both")
         if self.strategy != "race" and (self.first_half_share is not None or self.fade is not None):
@@ -109,15 +105,26 @@ class RacePlan:
 
     @classmethod
     def custom(
-        cls, splits_s: Sequence[float], *, distance_m: float = 400.0, target_time_s: float | None = None,
-        start: str = "blocks", allow_record: bool = False,
+        cls,
+        splits_s: Sequence[float],
+        *,
+        distance_m: float = 400.0,
+        target_time_s: float | None = None,
+        start: str = "blocks",
+        allow_record: bool = False,
     ) -> RacePlan:
         """A plan from per-100 m splits; they define the total unless ``target_time_s`` is given (within 0.05 s)."""
         splits = tuple(float(s) for s in splits_s)
         _check_splits(distance_m, splits, target_time_s)
         # The splits are the plan: a --time that agrees within 0.05 s is a rounding of their sum, not a correction.
-        return cls(distance_m=distance_m, target_time_s=sum(splits), strategy="custom", splits_s=splits, start=start,
-                   allow_record=allow_record)
+        return cls(
+            distance_m=distance_m,
+            target_time_s=sum(splits),
+            strategy="custom",
+            splits_s=splits,
+            start=start,
+            allow_record=allow_record,
+        )
 
     @property
     def reaction_s(self) -> float:
@@ -128,6 +135,12 @@ class RacePlan:
         """Distances of the split marks: every 100 m, and the finish."""
         marks = [float(m) for m in range(100, int(self.distance_m) + 1, 100) if m < self.distance_m - 1e-9]
         return (*marks, float(self.distance_m))
+
+
+def check_distance(distance_m: float) -> None:
+    lo, hi = DISTANCE_RANGE_M
+    if not (math.isfinite(distance_m) and lo <= distance_m <= hi):
+        raise PlanError(f"distance {distance_m:g} m is out of range: give {lo:g} to {hi:g} m")
 
 
 def _check_splits(distance_m: float, splits: tuple[float, ...] | None, target_time_s: float | None) -> None:
@@ -150,12 +163,13 @@ def _fade_profile(plan: RacePlan, fade: float) -> Profile:
     react, tau = plan.reaction_s, TAU_S[plan.start]
     a = 0.0 if plan.start == "rolling" else 1.0
     u_end = plan.target_time_s - react
-    shape = [1.0, 0.0, 0.0, 0.0]
-    shape[FADE_POWER] = -fade / u_end**FADE_POWER
-    unit = Profile(reaction_s=react, tau_s=tau, a=a, knots_u=(0.0,), coeffs=(tuple(shape),))
+    shape: Coeffs = (1.0, 0.0, 0.0, -fade / u_end**FADE_POWER)  # g = 1 − φ·(u/U)^FADE_POWER
+    unit = Profile(reaction_s=react, tau_s=tau, a=a, knots_u=(0.0,), coeffs=(shape,))
     # Position is linear in v_max, so the profile at v_max = 1 tells the v_max that reaches the line on time exactly.
     vmax = plan.distance_m / float(unit.position(plan.target_time_s))
-    return Profile(reaction_s=react, tau_s=tau, a=a, knots_u=(0.0,), coeffs=(tuple(vmax * c for c in shape),))
+    return Profile(
+        reaction_s=react, tau_s=tau, a=a, knots_u=(0.0,), coeffs=((vmax * shape[0], 0.0, 0.0, vmax * shape[3]),)
+    )
 
 
 def _first_half_share(plan: RacePlan, fade: float) -> float:

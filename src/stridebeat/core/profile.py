@@ -13,21 +13,23 @@ accumulated error however long the track.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from stridebeat.errors import PlanError
 
 
-def exp_moments(u, tau: float) -> tuple[np.ndarray, ...]:
+def exp_moments(u: npt.ArrayLike, tau: float) -> tuple[Floats, ...]:
     """∫₀ᵘ s^k e^(−s/τ) ds for k = 0…3 (closed forms)."""
-    u = np.asarray(u, dtype=float)
-    e = np.exp(-u / tau)
-    return tuple(_exp_moment(k, u, e, tau) for k in range(4))
+    x = np.asarray(u, dtype=float)
+    e = np.exp(-x / tau)
+    return tuple(_exp_moment(k, x, e, tau) for k in range(4))
 
 
-def _exp_moment(k: int, u, e, tau: float):
+def _exp_moment(k: int, u: Floats, e: Floats, tau: float) -> Floats:
     """∫₀ᵘ s^k e^(−s/τ) ds for one k, with e = e^(−u/τ) already at hand (the profile shares it with the speed)."""
     if k == 0:
         return tau * (1.0 - e)
@@ -41,6 +43,7 @@ def _exp_moment(k: int, u, e, tau: float):
 # time_at's first-guess tables, kept per profile and t_max (a plan asks for several distances on the same range).
 _MAX_TABLES = 4
 Coeffs = tuple[float, float, float, float]
+Floats = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,43 +87,49 @@ class Profile:
         f_end = self._antiderivative(knots[1:], np.exp(-knots[1:] / self.tau_s), tuple(c[:-1] for c in cols))
         x_knots = np.concatenate([[0.0], np.cumsum(f_end - f_start[:-1])])
         # The record is frozen: derived state is set once, here, as a frozen dataclass's __post_init__ does.
-        for name, value in (("_knots", knots), ("_cols", cols), ("_f_start", f_start), ("_x_knots", x_knots),
-                            ("_tables", {})):
+        for name, value in (
+            ("_knots", knots),
+            ("_cols", cols),
+            ("_f_start", f_start),
+            ("_x_knots", x_knots),
+            ("_tables", {}),
+        ):
             object.__setattr__(self, name, value)
 
-    def _segment_consts(self, u: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
+    def _segment_consts(self, u: Floats) -> tuple[tuple[Floats, ...], Floats, Floats]:
         """For each u: its segment's (c0, c1, c2, c3), the distance at the segment's start knot, and F there."""
         seg = np.clip(np.searchsorted(self._knots, u, side="right") - 1, 0, len(self._knots) - 1)
         return tuple(c[seg] for c in self._cols), self._x_knots[seg], self._f_start[seg]
 
-    def _moving(self, t):
+    def _moving(self, t: npt.ArrayLike) -> Floats:
         return np.maximum(np.asarray(t, dtype=float) - self.reaction_s, 0.0)
 
-    def _antiderivative(self, u, e, c) -> np.ndarray:
+    def _antiderivative(self, u: Floats, e: Floats, c: Sequence[Floats] | Sequence[float]) -> Floats:
         """F(u) = ∫₀ᵘ (1 − a e^(−s/τ)) g(s) ds with the polynomial ``c`` of the segment over the whole range;
         ``e`` = e^(−u/τ)."""
-        poly = sum(c[k] * u ** (k + 1) / (k + 1) for k in range(4))
-        return poly - self.a * sum(c[k] * _exp_moment(k, u, e, self.tau_s) for k in range(4))
+        poly = sum((c[k] * u ** (k + 1) / (k + 1) for k in range(4)), np.zeros_like(u))
+        decay = sum((c[k] * _exp_moment(k, u, e, self.tau_s) for k in range(4)), np.zeros_like(u))
+        return poly - self.a * decay
 
-    def _speed(self, u, e, c) -> np.ndarray:
+    def _speed(self, u: Floats, e: Floats, c: Sequence[Floats]) -> Floats:
         """v = (1 − a·e) · g(u) with the segment's ``c`` and e = e^(−u/τ)."""
         c0, c1, c2, c3 = c
         g = c0 + u * (c1 + u * (c2 + u * c3))
         return (1.0 - self.a * e) * g
 
-    def velocity(self, t) -> np.ndarray:
+    def velocity(self, t: npt.ArrayLike) -> Floats:
         """Speed (m/s) at time ``t`` seconds after the gun."""
         u = self._moving(t)
         c, _, _ = self._segment_consts(u)
         return self._speed(u, np.exp(-u / self.tau_s), c)
 
-    def position(self, t) -> np.ndarray:
+    def position(self, t: npt.ArrayLike) -> Floats:
         """Distance (m) covered ``t`` seconds after the gun."""
         u = self._moving(t)
         c, x0, f0 = self._segment_consts(u)
         return x0 + self._antiderivative(u, np.exp(-u / self.tau_s), c) - f0
 
-    def _position_and_velocity(self, t) -> tuple[np.ndarray, np.ndarray]:
+    def _position_and_velocity(self, t: npt.ArrayLike) -> tuple[Floats, Floats]:
         """``position(t), velocity(t)`` sharing the segment lookup and the exponential (what Newton needs)."""
         u = self._moving(t)
         c, x0, f0 = self._segment_consts(u)
@@ -138,7 +147,7 @@ class Profile:
             self._tables[t_max] = table
         return table
 
-    def time_at(self, x, *, t_max: float) -> np.ndarray:
+    def time_at(self, x: npt.ArrayLike, *, t_max: float) -> Floats:
         """Time after the gun at which the runner reaches distance ``x`` (vectorised; exact to ~1 ns).
 
         A dense table gives a first guess, Newton's method on the closed-form position polishes it. ``t_max`` bounds

@@ -12,10 +12,11 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from stridebeat.core.clock import format_time
 from stridebeat.core.plan import RacePlan, build_profile
-from stridebeat.core.profile import Profile
+from stridebeat.core.profile import Floats, Profile
 from stridebeat.core.stride import Cadence, StrideModel, cadence_for
 from stridebeat.errors import PlanError
 
@@ -96,7 +97,7 @@ class PlannedRace:
         moving = self.plan.target_time_s - self.plan.reaction_s
         return 60.0 * float(self.phase(self.plan.target_time_s)) / moving
 
-    def cadence_at(self, t) -> np.ndarray:
+    def cadence_at(self, t: npt.ArrayLike) -> Floats:
         """The planned cadence (steps per second) at time ``t`` after the gun, the hold included."""
         return self.phase.cadence(t)
 
@@ -104,7 +105,7 @@ class PlannedRace:
 class _Phase:
     """Φ(t): steps taken by time t, with the optional hold (constant cadence from ``t_hold`` on)."""
 
-    def __init__(self, profile: Profile, cadence: Cadence, t_end: float, t_hold: float | None, t_first: float):
+    def __init__(self, profile: Profile, cadence: Cadence, t_end: float, t_hold: float | None, t_first: float) -> None:
         # The first footstrike from rest is a step of its own: the foot lands ~1 m past the line while the body has
         # barely started (block clearance). Φ runs 0 → 1 linearly until it, then integrates the cadence model.
         react = profile.reaction_s
@@ -118,39 +119,45 @@ class _Phase:
         phi_after = 1.0 + np.concatenate([[0.0], np.cumsum((f[1:] + f[:-1]) * 0.5 * np.diff(after))])
         if t_first > react:
             first_rate = 1.0 / (t_first - react)
-            lead = [0.0] if react > 0 else []  # standing still until the reaction time
+            lead = np.zeros(1 if react > 0 else 0)  # standing still until the reaction time
             # At the first footstrike itself the cadence is the model's: the rate of the steps that follow.
             t = np.concatenate([lead, before[:-1], after])
             phi = np.concatenate([lead, (before[:-1] - react) * first_rate, phi_after])
-            f_grid = np.concatenate([lead, [0.0], np.full(n0 - 2, first_rate), f])
+            f_grid = np.concatenate([lead, np.zeros(1), np.full(n0 - 2, first_rate), f])
         else:  # a rolling start: no first step from rest, the cadence model from the first instant
             t, phi, f_grid = after, phi_after - 1.0, f
-        self.t, self.phi, self.f_grid = t, phi, f_grid
+        self.t: Floats = t
+        self.phi: Floats = phi
+        self.f_grid: Floats = f_grid
         self.t_hold = t_hold
+        self.phi_hold = self.f_hold = 0.0
         if t_hold is not None:
             self.phi_hold = float(np.interp(t_hold, self.t, self.phi))
             self.f_hold = float(np.interp(t_hold, self.t, self.f_grid))
 
-    def __call__(self, t):
-        t = np.asarray(t, dtype=float)
-        free = np.interp(t, self.t, self.phi)
+    def __call__(self, t: npt.ArrayLike) -> Floats:
+        x = np.asarray(t, dtype=float)
+        free: Floats = np.interp(x, self.t, self.phi)
         if self.t_hold is None:
             return free
-        return np.where(t <= self.t_hold, free, self.phi_hold + self.f_hold * (t - self.t_hold))
+        held: Floats = np.where(x <= self.t_hold, free, self.phi_hold + self.f_hold * (x - self.t_hold))
+        return held
 
-    def cadence(self, t) -> np.ndarray:
-        t = np.asarray(t, dtype=float)
-        free = np.interp(t, self.t, self.f_grid)
+    def cadence(self, t: npt.ArrayLike) -> Floats:
+        x = np.asarray(t, dtype=float)
+        free: Floats = np.interp(x, self.t, self.f_grid)
         if self.t_hold is None:
             return free
-        return np.where(t <= self.t_hold, free, self.f_hold)
+        held: Floats = np.where(x <= self.t_hold, free, self.f_hold)
+        return held
 
-    def step_times(self, k: np.ndarray) -> np.ndarray:
+    def step_times(self, k: Floats) -> Floats:
         """Absolute time of steps with phase k (the inverse of Φ)."""
         free = np.interp(k, self.phi, self.t)
         if self.t_hold is None:
             return free
-        return np.where(k <= self.phi_hold, free, self.t_hold + (k - self.phi_hold) / self.f_hold)
+        held: Floats = np.where(k <= self.phi_hold, free, self.t_hold + (k - self.phi_hold) / self.f_hold)
+        return held
 
 
 def plan_race(plan: RacePlan, stride: StrideModel | None = None, *, hold_last_m: float = 200.0) -> PlannedRace:
@@ -223,7 +230,8 @@ def plan_race(plan: RacePlan, stride: StrideModel | None = None, *, hold_last_m:
         cues.append(Cue(t_s=t, kind=kind, text=f"{d:g} m {format_time(t)}", distance_m=d, value=t))
         t0, d0 = t, d
 
-    held_spm, hold_steps = None, ()
+    held_spm: float | None = None
+    hold_steps: tuple[tuple[float, float], ...] = ()
     if t_hold is not None:
         held_spm = 60.0 * phase.f_hold
         cues.append(Cue(t_s=t_hold, kind="hold", text="hold the rhythm", distance_m=plan.distance_m - hold_last_m))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from stridebeat.core.vocabulary import CLICK_SOUNDS
 from stridebeat.errors import UsageError
@@ -58,7 +59,7 @@ def click(name: str, samplerate: int) -> np.ndarray:
         if freq < samplerate / 2.5:  # keep clear of Nyquist at low output rates
             x += amp * np.cos(2 * np.pi * freq * t) * np.exp(-t / decay)
     x *= _envelope(n, samplerate, voice.attack_s, min(0.005, voice.length_s / 4))
-    return (x * (CLICK_PEAK / np.max(np.abs(x)))).astype(np.float32)
+    return (x * (CLICK_PEAK / float(np.max(np.abs(x))))).astype(np.float32)
 
 
 def split_tone(samplerate: int) -> np.ndarray:
@@ -68,15 +69,14 @@ def split_tone(samplerate: int) -> np.ndarray:
     freq = np.where(np.arange(n) < half, 880.0, 1318.5)
     # Phase is the integral of frequency, so the note change has no discontinuity.
     phase = 2 * np.pi * np.cumsum(freq) / samplerate
-    x = np.cos(phase - phase[0]) * _envelope(n, samplerate, 0.002, 0.03)
-    return (0.35 * x / np.max(np.abs(x))).astype(np.float32)
+    x: npt.NDArray[np.float64] = np.cos(phase - phase[0]) * _envelope(n, samplerate, 0.002, 0.03)
+    return (0.35 * x / float(np.max(np.abs(x)))).astype(np.float32)
 
 
 def gun(samplerate: int) -> np.ndarray:
     """A starter's pistol: a sharp broadband crack with a short, dark tail (seeded noise, so every render is equal)."""
     n = int(0.35 * samplerate)
     t = np.arange(n) / samplerate
-    # Seeded, so every render has the same gun.
     noise = np.random.default_rng(400).uniform(-1.0, 1.0, n)
     crack = noise * np.exp(-t / 0.004)
     # A one-pole low-pass of the same noise gives the tail its body without a resonance that would read as a pitch;
@@ -86,4 +86,4 @@ def gun(samplerate: int) -> np.ndarray:
     body = np.convolve(noise, kernel)[:n]
     x = crack + 3.0 * body * np.exp(-t / 0.06)
     x[0] = abs(x[0]) + 0.5  # the crack starts on its sample
-    return (0.8 * x / np.max(np.abs(x))).astype(np.float32)
+    return (0.8 * x / float(np.max(np.abs(x)))).astype(np.float32)

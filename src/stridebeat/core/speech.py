@@ -84,30 +84,32 @@ def words_for(cue: Cue, options: VoiceOptions) -> list[str]:
 
     if not options.speaks:
         return []
-    kind = cue.kind
+    kind, value = cue.kind, cue.value
     if kind == "marks":
         return v.command_words("on your marks")
     if kind == "set":
         return v.command_words("set")
-    if kind == "split":
-        said = []
-        if options.calls in ("distance", "both"):
-            said += v.distance_words(cue.distance_m)
-        if options.calls in ("time", "both"):
-            said += v.time_words(cue.value)
-        return said
     if kind == "hold":
         return v.command_words("hold the rhythm") if options.call_hold else []
-    if kind == "finish":
-        return v.time_words(cue.value) if options.call_finish else []
-    if kind == "rest":
-        return v.command_words("rest") + v.duration_words(cue.value)
-    if kind == "remaining":
-        return v.duration_words(cue.value)
-    if kind == "countdown":
-        return v.countdown_words(int(cue.value))
     if kind == "next":
         return v.command_words("next rep")
+    if kind == "split":
+        said = []
+        if options.calls in ("distance", "both") and cue.distance_m is not None:
+            said += v.distance_words(cue.distance_m)
+        if options.calls in ("time", "both") and value is not None:
+            said += v.time_words(value)
+        return said
+    if value is None:  # every kind below speaks its value
+        return []
+    if kind == "finish":
+        return v.time_words(value) if options.call_finish else []
+    if kind == "rest":
+        return v.command_words("rest") + v.duration_words(value)
+    if kind == "remaining":
+        return v.duration_words(value)
+    if kind == "countdown":
+        return v.countdown_words(int(value))
     return []
 
 

@@ -23,7 +23,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
+from stridebeat.core.profile import Floats
 from stridebeat.errors import PlanError
 
 REF_SPEED = 8.85  # m/s, men's world-class race mean
@@ -82,7 +84,7 @@ class StrideModel:
             return 100.0 / self.steps_per_100m
         if self.step_length_m is not None:
             return self.step_length_m
-        base = REF_STEP * (race_speed / REF_SPEED) ** POPULATION_EXPONENT
+        base: float = REF_STEP * (race_speed / REF_SPEED) ** POPULATION_EXPONENT
         if self.height_m is not None:
             return base * self.height_m * HEIGHT_RATIO / REF_STEP
         return base
@@ -98,18 +100,19 @@ class Cadence:
 
     @property
     def peak_cadence(self) -> float:
-        return self.cruise(self.peak_speed)
+        return float(self.cruise(self.peak_speed))
 
-    def cruise(self, v):
+    def cruise(self, v: npt.ArrayLike) -> Floats:
         """Cadence once up to speed: step length scales as v^0.5 about the race-pace calibration."""
-        v = np.asarray(v, dtype=float)
-        step = self.race_step * (np.maximum(v, 1e-9) / self.race_speed) ** WITHIN_RACE_EXPONENT
-        return v / step
+        x = np.asarray(v, dtype=float)
+        step: Floats = self.race_step * (np.maximum(x, 1e-9) / self.race_speed) ** WITHIN_RACE_EXPONENT
+        return x / step
 
-    def accelerating(self, v):
+    def accelerating(self, v: npt.ArrayLike) -> Floats:
         """Cadence while accelerating: linear in speed from 72 % of peak cadence at rest to the peak cadence."""
-        v = np.asarray(v, dtype=float)
-        return self.peak_cadence * (START_CADENCE_SHARE + (1 - START_CADENCE_SHARE) * v / self.peak_speed)
+        x = np.asarray(v, dtype=float)
+        cadence: Floats = self.peak_cadence * (START_CADENCE_SHARE + (1 - START_CADENCE_SHARE) * x / self.peak_speed)
+        return cadence
 
 
 def cadence_for(model: StrideModel, *, race_speed: float, peak_speed: float) -> Cadence:

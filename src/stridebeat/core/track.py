@@ -192,5 +192,13 @@ def build_track(
         end = max(end, int(np.max(onsets_a + lengths)))
     end += int(round(options.tail_s * sr))
     marks = tuple((origin + int(round(c.at_s * sr)), c.text) for c in schedule.cues)
-    return Track(samplerate=sr, n_frames=int(end), origin_frame=origin, onsets=onsets_a, sound_ids=ids_a, gains=gains_a,
-                 sounds=tuple(bank), marks=marks)
+    return Track(
+        samplerate=sr,
+        n_frames=int(end),
+        origin_frame=origin,
+        onsets=onsets_a,
+        sound_ids=ids_a,
+        gains=gains_a,
+        sounds=tuple(bank),
+        marks=marks,
+    )

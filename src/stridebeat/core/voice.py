@@ -252,8 +252,8 @@ class VoiceBank:
             raise UsageError(f"unknown voice {voice!r}: choose one of {', '.join(VOICES)}")
         if isinstance(samplerate, bool) or not isinstance(samplerate, numbers.Integral) or samplerate <= 0:
             raise UsageError(f"sample rate must be a positive whole number of Hz, got {samplerate!r}")
-        self.voice = voice
-        self.samplerate = int(samplerate)
+        self.voice: str = voice
+        self.samplerate: int = int(samplerate)
         self._clips: dict[str, np.ndarray] = {}
 
     def clip(self, token: str) -> np.ndarray:

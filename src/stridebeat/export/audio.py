@@ -126,9 +126,9 @@ def export_track(
         with atomic_file(path, durable=False) as (fh, _):
             with sf.SoundFile(fh, "w", samplerate=track.samplerate, channels=2, format=fmt, subtype=subtype) as out:
                 # libsndfile's own float→short path converts sample by sample with clipping checks, 3–4× slower.
-                pcm16 = _Pcm16() if subtype == "PCM_16" else None
+                to_pcm16 = _Pcm16() if subtype == "PCM_16" else None
                 for block in blocks:
-                    out.write(pcm16.convert(block) if pcm16 else block)
+                    out.write(to_pcm16.convert(block) if to_pcm16 else block)
     except sf.LibsndfileError as exc:
         raise OutputError(f"cannot write {path}: {exc}") from None
     return path

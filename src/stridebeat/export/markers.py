@@ -34,8 +34,10 @@ def marker_chunks(marks: Iterable[tuple[int, str]], n_frames: int) -> bytes:
     points = b"".join(struct.pack("<II4sIII", i, f, b"data", 0, 0, f) for i, (f, _) in enumerate(marks, 1))
     # The spec's ZSTR is ASCII. The plan's labels are ASCII; anything else (a session's "→", a name) is written as
     # UTF-8, which leaves ASCII unchanged and is what ffmpeg decodes labels as. A NUL would end the label early.
-    labels = b"".join(chunk(b"labl", struct.pack("<I", i) + text.replace("\0", "").encode("utf-8") + b"\0")
-                      for i, (_, text) in enumerate(marks, 1))
+    labels = b"".join(
+        chunk(b"labl", struct.pack("<I", i) + text.replace("\0", "").encode("utf-8") + b"\0")
+        for i, (_, text) in enumerate(marks, 1)
+    )
     return chunk(b"cue ", struct.pack("<I", len(marks)) + points) + chunk(b"LIST", b"adtl" + labels)
 
 

@@ -51,8 +51,9 @@ def header(n_frames: int, samplerate: int, channels: int, trailer_bytes: int = 0
             f"a {n_frames / samplerate / 3600:.1f} h track is too long for a WAV file (4 GiB at most): "
             "write a .flac file or use a lower --samplerate"
         )
-    fmt = struct.pack("<HHIIHH", WAVE_FORMAT_PCM, channels, samplerate, samplerate * block_align, block_align,
-                      8 * SAMPLE_BYTES)
+    fmt = struct.pack(
+        "<HHIIHH", WAVE_FORMAT_PCM, channels, samplerate, samplerate * block_align, block_align, 8 * SAMPLE_BYTES
+    )
     riff = struct.pack("<4sI4s", b"RIFF", size, b"WAVE")
     return riff + chunk(b"fmt ", fmt) + struct.pack("<4sI", b"data", data_bytes)
 

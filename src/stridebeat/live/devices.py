@@ -49,8 +49,10 @@ def sounddevice_module() -> ModuleType:
             with _quiet_c_stderr():
                 import sounddevice
     except OSError:
-        raise AudioDeviceError("PortAudio is not installed: install it (Debian/Ubuntu: sudo apt-get install "
-                               "libportaudio2; macOS: brew install portaudio) to play live; render works without it")
+        raise AudioDeviceError(
+            "PortAudio is not installed: install it (Debian/Ubuntu: sudo apt-get install "
+            "libportaudio2; macOS: brew install portaudio) to play live; render works without it"
+        ) from None
     except ImportError:
         raise AudioDeviceError("python-sounddevice is not installed: pip install sounddevice") from None
     return sounddevice
@@ -61,18 +63,28 @@ def output_devices() -> list[dict[str, Any]]:
     sd = sounddevice_module()
     default = sd.default.device[1]
     apis = sd.query_hostapis()
-    return [dict(index=d["index"], name=d["name"], hostapi=apis[d["hostapi"]]["name"],
-                 channels=d["max_output_channels"], samplerate=int(d["default_samplerate"]),
-                 default=d["index"] == default)
-            for d in sd.query_devices() if d["max_output_channels"] > 0]
+    return [
+        dict(
+            index=d["index"],
+            name=d["name"],
+            hostapi=apis[d["hostapi"]]["name"],
+            channels=d["max_output_channels"],
+            samplerate=int(d["default_samplerate"]),
+            default=d["index"] == default,
+        )
+        for d in sd.query_devices()
+        if d["max_output_channels"] > 0
+    ]
 
 
 def resolve_device(spec: str | int | None, devices: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The output device ``spec`` names: None for the default, an index, or (part of) a name."""
     devices = output_devices() if devices is None else devices
     if not devices:
-        raise AudioDeviceError("no audio output device found: connect a speaker or headphones, and check that the "
-                               "sound server (PulseAudio/PipeWire) or ALSA sees it")
+        raise AudioDeviceError(
+            "no audio output device found: connect a speaker or headphones, and check that the "
+            "sound server (PulseAudio/PipeWire) or ALSA sees it"
+        )
     if spec is None:
         found = [d for d in devices if d["default"]] or devices[:1]
         return found[0]
@@ -92,16 +104,19 @@ def resolve_device(spec: str | int | None, devices: list[dict[str, Any]] | None 
 
 def device_error(exc: Exception, device: dict[str, Any], samplerate: int) -> AudioDeviceError:
     """The one place that turns a PortAudio error into a line the user can act on."""
-    args = getattr(exc, "args", ())
+    args: tuple[Any, ...] = getattr(exc, "args", ())
     code = args[1] if len(args) > 1 else None
     host = args[2] if len(args) > 2 else None
     name = device["name"]
     if code == PA_DEVICE_UNAVAILABLE or (host and host[1] == EBUSY) or "busy" in str(exc).lower():
-        return AudioDeviceError(f"output {name!r} is busy: close the program using it, or pick another output with "
-                                "--device (see 'stridebeat devices')")
+        return AudioDeviceError(
+            f"output {name!r} is busy: close the program using it, or pick another output with "
+            "--device (see 'stridebeat devices')"
+        )
     if code == PA_INVALID_SAMPLE_RATE:
-        return AudioDeviceError(f"output {name!r} does not take {samplerate} Hz: pass --samplerate "
-                                f"{device['samplerate']}")
+        return AudioDeviceError(
+            f"output {name!r} does not take {samplerate} Hz: pass --samplerate {device['samplerate']}"
+        )
     if code == PA_INVALID_CHANNEL_COUNT:
         return AudioDeviceError(f"output {name!r} has no stereo output: pick another with --device")
     return AudioDeviceError(f"cannot play on {name!r}: {args[0] if args else exc}")
@@ -124,5 +139,3 @@ def playable_rate(device: dict[str, Any], samplerate: int, *, explicit: bool) ->
     except sd.PortAudioError as exc:
         raise device_error(exc, device, native) from None
     return native
-
-

@@ -25,8 +25,9 @@ class Player:
     ``finished_callback``). Each of these is one attribute written by one side only: no lock is needed.
     """
 
-    def __init__(self, source: Source, *, samplerate: int, device: dict[str, Any] | None = None,
-                 latency: float = LATENCY_S):
+    def __init__(
+        self, source: Source, *, samplerate: int, device: dict[str, Any] | None = None, latency: float = LATENCY_S
+    ):
         self._sd = sounddevice_module()
         self.source = source
         self.samplerate = samplerate
@@ -39,7 +40,7 @@ class Player:
         self.error: BaseException | None = None
         self.done = threading.Event()
         self._promoted = False
-        self._stream = None
+        self._stream: Any = None
         self._stop_at = self._end_frame(latency)
 
     def callback(self, outdata: np.ndarray, frames: int, time, status) -> None:
@@ -88,14 +89,21 @@ class Player:
         sd = self._sd
         index = None if self.device is None else self.device["index"]
         try:
-            self._stream = sd.OutputStream(samplerate=self.samplerate, device=index, channels=2, dtype="float32",
-                                           latency=self.latency, callback=self._on_audio_thread,
-                                           finished_callback=self.done.set)
+            stream = sd.OutputStream(
+                samplerate=self.samplerate,
+                device=index,
+                channels=2,
+                dtype="float32",
+                latency=self.latency,
+                callback=self._on_audio_thread,
+                finished_callback=self.done.set,
+            )
         except sd.PortAudioError as exc:
             raise self._error(exc) from None
-        self._stop_at = self._end_frame(self._stream.latency)
+        self._stream = stream
+        self._stop_at = self._end_frame(stream.latency)
         try:
-            self._stream.start()
+            stream.start()
         except sd.PortAudioError as exc:
             self.stop()
             raise self._error(exc) from None

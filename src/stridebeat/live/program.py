@@ -88,8 +88,14 @@ def program(job: Job, *, every: int = 1, count_in: int = 0, samplerate: int | No
     if job.open_ended:
         period = math.lcm(job.sound.accent_every or 1, 2)  # accents and panning repeat with this many beats
         clicks = track.sound_ids == track.sound_ids[0]
-        tempo = TempoMetronome(track.sounds[int(track.sound_ids[0])], track.gains[clicks][:period].copy(),
-                               samplerate=sr, beat_s=beat_s, origin=track.origin_frame, every=every)
+        tempo = TempoMetronome(
+            track.sounds[int(track.sound_ids[0])],
+            track.gains[clicks][:period].copy(),
+            samplerate=sr,
+            beat_s=beat_s,
+            origin=track.origin_frame,
+            every=every,
+        )
         source = tempo
     else:
         source = Renderer(track)
@@ -97,5 +103,6 @@ def program(job: Job, *, every: int = 1, count_in: int = 0, samplerate: int | No
     if count_in:
         source, offset = with_count_in(source, replace(job.sound, samplerate=sr), count_in, beat_s)
     marks = tuple((f + offset, label) for f, label in track.marks)
-    return Program(source=source, samplerate=sr, zero_frame=offset + track.origin_frame, job=job, marks=marks,
-                   tempo=tempo)
+    return Program(
+        source=source, samplerate=sr, zero_frame=offset + track.origin_frame, job=job, marks=marks, tempo=tempo
+    )

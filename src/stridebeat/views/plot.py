@@ -52,8 +52,11 @@ def plan_series(planned: PlannedRace) -> dict[str, np.ndarray | float | None]:
 
 def _draw(axes, planned: PlannedRace, s: dict, title: str) -> None:
     x = s["distance_m"]
-    rows = (("velocity_mps", "speed (m/s)", "C0"), ("cadence_spm", "cadence (spm)", "C3"),
-            ("step_length_m", "step length (m)", "C2"))
+    rows = (
+        ("velocity_mps", "speed (m/s)", "C0"),
+        ("cadence_spm", "cadence (spm)", "C3"),
+        ("step_length_m", "step length (m)", "C2"),
+    )
     for ax, (key, label, color) in zip(axes, rows):
         ax.axvspan(0.0, s["accel_end_m"], color=ACCEL_COLOR, lw=0)
         if s["hold_start_m"] is not None:
@@ -67,18 +70,45 @@ def _draw(axes, planned: PlannedRace, s: dict, title: str) -> None:
     top = axes[0]
     top.set_title(title, fontsize=10)
     for d, t in zip(s["split_distance_m"], s["split_elapsed_s"]):
-        top.annotate(format_time(t), (d, 1.0), xycoords=("data", "axes fraction"), xytext=(-3, -3),
-                     textcoords="offset points", ha="right", va="top", fontsize=8)
-    top.annotate("acceleration", (s["accel_end_m"] / 2, 0.04), xycoords=("data", "axes fraction"), ha="center",
-                 fontsize=8, color="0.35")
+        top.annotate(
+            format_time(t),
+            (d, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(-3, -3),
+            textcoords="offset points",
+            ha="right",
+            va="top",
+            fontsize=8,
+        )
+    top.annotate(
+        "acceleration",
+        (s["accel_end_m"] / 2, 0.04),
+        xycoords=("data", "axes fraction"),
+        ha="center",
+        fontsize=8,
+        color="0.35",
+    )
     if s["hold_start_m"] is not None:
-        top.annotate("hold", ((s["hold_start_m"] + planned.plan.distance_m) / 2, 0.04),
-                     xycoords=("data", "axes fraction"), ha="center", fontsize=8, color="0.35")
+        top.annotate(
+            "hold",
+            ((s["hold_start_m"] + planned.plan.distance_m) / 2, 0.04),
+            xycoords=("data", "axes fraction"),
+            ha="center",
+            fontsize=8,
+            color="0.35",
+        )
     if s["hold_start_m"] is not None and planned.hold_step_m:
         (d0, l0), (_, l1) = planned.hold_step_m[0], planned.hold_step_m[-1]
         text = f"hold {planned.held_cadence_spm:.1f} spm\nstep {l0:.2f} → {l1:.2f} m ({(l1 - l0) / l0:+.0%})"
-        axes[2].annotate(text, (d0, 0.04), xycoords=("data", "axes fraction"), xytext=(4, 0),
-                         textcoords="offset points", fontsize=8, va="bottom")
+        axes[2].annotate(
+            text,
+            (d0, 0.04),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            fontsize=8,
+            va="bottom",
+        )
     axes[-1].set_xlabel("distance (m)")
 
 

@@ -20,10 +20,15 @@ def summary_after_render(track: Track, job: Job, path: str | os.PathLike[str]) -
     if job.session is not None:
         for rep in job.reps:
             p = rep.planned
-            what = (f"{p.plan.distance_m:g} m in {_clock(p.plan.target_time_s)}" if p is not None
-                    else f"{len(rep.schedule.steps_s)} clicks")
+            what = (
+                f"{p.plan.distance_m:g} m in {_clock(p.plan.target_time_s)}"
+                if p is not None
+                else f"{len(rep.schedule.steps_s)} clicks"
+            )
             held = f", held {p.held_cadence_spm:.1f} spm" if p is not None and p.held_cadence_spm is not None else ""
-            lines.append(f"rep {rep.number} ({rep.label}): {what}, gun at {_clock(origin + rep.gun_s)} in the file{held}")
+            lines.append(
+                f"rep {rep.number} ({rep.label}): {what}, gun at {_clock(origin + rep.gun_s)} in the file{held}"
+            )
         return lines
     steps = job.schedule.steps_s
     planned = job.reps[0].planned
@@ -55,8 +60,10 @@ def render_line(track: Track, job: Job, path: str | os.PathLike[str]) -> str:
         what = f"{len(job.reps)} reps, first {gun}"
     else:
         what = "" if job.is_metronome else gun
-    return (f"wrote {os.fspath(path)}: {track.duration_s:.1f} s, {what}{len(job.schedule.steps_s)} clicks, "
-            f"{track.samplerate} Hz stereo")
+    return (
+        f"wrote {os.fspath(path)}: {track.duration_s:.1f} s, {what}{len(job.schedule.steps_s)} clicks, "
+        f"{track.samplerate} Hz stereo"
+    )
 
 
 def _clock(seconds: float) -> str:

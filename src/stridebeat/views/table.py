@@ -42,8 +42,14 @@ def race_table(planned: PlannedRace) -> str:
         table.add_column(name, justify="right")
     for r in planned.splits:
         table.add_row(
-            f"{r.distance_m:g} m", f"{r.split_s:.2f}", format_time(r.elapsed_s), f"{r.speed_mps:.2f}",
-            f"{r.cadence_spm:.1f}", f"{r.step_length_m:.2f}", str(r.steps), "hold" if r.held else "",
+            f"{r.distance_m:g} m",
+            f"{r.split_s:.2f}",
+            format_time(r.elapsed_s),
+            f"{r.speed_mps:.2f}",
+            f"{r.cadence_spm:.1f}",
+            f"{r.step_length_m:.2f}",
+            str(r.steps),
+            "hold" if r.held else "",
         )
     out = io.StringIO()
     console = Console(file=out, width=100, color_system=None)
@@ -93,7 +99,8 @@ def preset_summary(preset: Preset, job: Job | None = None) -> str:
         else:
             groups.append([what, rep.rest_after_s, 1])
     parts = [
-        (f"{n} × " if n > 1 else "") + what + (f", {say_duration(rest)} rest" if rest else "") for what, rest, n in groups
+        (f"{n} × " if n > 1 else "") + what + (f", {say_duration(rest)} rest" if rest else "")
+        for what, rest, n in groups
     ]
     return f"{'; '.join(parts)}; {format_time(job.duration_s)} in all"
 
