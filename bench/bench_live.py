@@ -47,17 +47,18 @@ def main() -> int:
 
 
 def run(args) -> int:
-    from stridebeat.job import prepare
+    import stridebeat
+    from stridebeat.live.devices import resolve_device
+    from stridebeat.live.player import LATENCY_S, Player
+    from stridebeat.live.program import program as make_program
 
-    from stridebeat import live
-
-    values = {"cadence": args.cadence, "accent": 4, "pan": True, "samplerate": args.samplerate}
-    program = live.program(prepare(values, open_ended=True))
+    job = stridebeat.build_job(open_ended=True, cadence=args.cadence, accent=4, pan=True, samplerate=args.samplerate)
+    program = make_program(job)
     seconds = args.minutes * 60.0
     capacity = int(seconds * args.samplerate / 32) + 1000
-    latency = live.LATENCY_S if args.latency is None else args.latency
+    latency = LATENCY_S if args.latency is None else args.latency
 
-    class TimedPlayer(live.Player):
+    class TimedPlayer(Player):
         """The real callback, timed; the timings go to arrays sized beforehand (no allocation on the audio thread)."""
 
         costs = np.zeros(capacity)
@@ -75,9 +76,7 @@ def run(args) -> int:
                     self.frames[i] = frames
                     self.n = i + 1
 
-    player = TimedPlayer(
-        program.source, samplerate=program.samplerate, device=live.resolve_device(None), latency=latency
-    )
+    player = TimedPlayer(program.source, samplerate=program.samplerate, device=resolve_device(None), latency=latency)
     with busy_cpus(args.busy):
         with player:
             actual_latency = player._stream.latency

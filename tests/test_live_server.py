@@ -81,9 +81,9 @@ def check_recording(recording: np.ndarray, reference: np.ndarray, clicks: np.nda
 
 
 def _metronome(server, tmp_path):
-    reference, clicks = export_samples({"cadence": 180, "duration": "10s", "samplerate": RATE})
-    assert np.array_equal(clicks, np.arange(30) * RATE // 3)  # 180 spm: a click every 1/3 s from frame 0
-    recording = play_and_record(server, tmp_path, ["--cadence", "180", "--duration", "10s"])
+    reference, clicks = export_samples({"cadence": 180, "duration": "3s", "samplerate": RATE})
+    assert np.array_equal(clicks, np.arange(9) * RATE // 3)  # 180 spm: a click every 1/3 s from frame 0
+    recording = play_and_record(server, tmp_path, ["--cadence", "180", "--duration", "3s"])
     check_recording(recording, reference, clicks)
 
 
@@ -97,9 +97,11 @@ def test_metronome_with_the_other_core_busy(sound_server, tmp_path):
 
 
 def test_race_plan_plays_the_export(sound_server, tmp_path):
-    values = {"time": "51", "samplerate": RATE}
+    # A 100 m rep with a short settle: the start sequence, the gun, the hold and the finish call of a race, in a
+    # third of the time of a 400 m.
+    values = {"distance": "100", "time": "12.5", "settle": "2", "samplerate": RATE}
     reference, clicks = export_samples(values)
-    recording = play_and_record(sound_server, tmp_path, ["--time", "51"])
+    recording = play_and_record(sound_server, tmp_path, ["--distance", "100", "--time", "12.5", "--settle", "2"])
     check_recording(recording, reference, clicks, min_share=0.8)
 
 
@@ -165,7 +167,7 @@ def test_keys_on_a_terminal_change_the_cadence_from_the_next_beat(sound_server, 
         )
         os.close(slave)
         try:
-            screen = _talk(proc, master, [(5.0, b"+++"), (5.5, b"q")])
+            screen = _talk(proc, master, [(2.5, b"+++"), (3.5, b"q")])
             proc.wait(timeout=10)
         finally:
             proc.kill()
@@ -196,7 +198,7 @@ def test_losing_the_server_while_playing_is_an_error():
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(4.0)
+        time.sleep(2.0)
         server.stop()
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 1, (out, err)

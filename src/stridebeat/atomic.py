@@ -5,10 +5,7 @@ write leaves the target as it was and no temporary file behind. Used for audio (
 
 ``durable`` (the default) also syncs the file and its folder entry to disk before returning, so that a power cut
 cannot lose or empty it: presets need that, a coach's sessions exist nowhere else. What a render writes (audio,
-timeline, labels) is not synced: it is made again from its options in a fraction of a second, audio tools do not sync
-their output either (sox, ffmpeg), and the sync of a race WAV took 22 ms of a ~300 ms render on the project's machine.
-A failed or interrupted render still leaves no partial file; only a power cut in the seconds after a render can leave
-its new file missing or empty, as for any program's output the system had not yet written to disk.
+timeline, labels) is not synced, as audio tools do not sync theirs: it can be made again from its options.
 """
 
 from __future__ import annotations
@@ -37,7 +34,6 @@ def atomic_file(
     check-then-write race); a taken name raises OutputError. ``make_folder`` creates a missing folder (the user's
     preset folder on first save); otherwise a missing folder is an error, as the user named it.
     """
-    # Paths as strings (os.path), not pathlib: its import is a measurable share of a render's start-up.
     path = os.fspath(path)
     folder, name = os.path.split(path)
     tmp = os.path.join(folder, f".{name}.{os.getpid()}-{os.urandom(4).hex()}.part")

@@ -52,7 +52,8 @@ def gather(preset: str | None, kwargs: dict[str, Any]) -> dict[str, Any]:
     """The values of a command: the rep preset's (if any), overridden by every option typed on the command line."""
     if preset is None:
         return given(kwargs)
-    from stridebeat.config.presets import load_values, override
+    from stridebeat.config.presets import load_values
+    from stridebeat.config.settings import override
 
     # override, not update: a typed --time also drops the preset's --intensity (and the like) instead of clashing.
     return override(load_values(preset), given(kwargs))

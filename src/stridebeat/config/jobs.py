@@ -21,18 +21,20 @@ from __future__ import annotations
 import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from stridebeat.config import gate, settings
-from stridebeat.config.presets import TRACK_GROUPS, Preset, load, override
 from stridebeat.core import speech
 from stridebeat.core.clock import format_time, say_duration
 from stridebeat.core.schedule import Cue, PlannedRace, Schedule, metronome_schedule, plan_race
 from stridebeat.core.speech import VoiceOptions
 from stridebeat.core.track import SoundOptions, Track, build_track
 from stridebeat.errors import UsageError
+
+if TYPE_CHECKING:
+    from stridebeat.config.presets import Preset
 
 # A metronome without --duration plays live until stopped; its schedule covers this long.
 OPEN_ENDED_S = 4 * 3600.0
@@ -134,14 +136,16 @@ def prepare_preset(preset: str | None, overrides: Mapping[str, Any], *, open_end
     """The job of a command: a preset (a rep, or a whole session) with the command line's ``overrides`` on top."""
     if preset is None:
         return prepare(overrides, open_ended=open_ended)
+    from stridebeat.config.presets import load  # presets (TOML, the user's folder) load only when one is named
+
     loaded = load(preset)
     if loaded.kind == "session":
         return prepare_session(loaded, overrides)
-    return prepare(override(loaded.values, overrides), open_ended=open_ended, label=loaded.name)
+    return prepare(settings.override(loaded.values, overrides), open_ended=open_ended, label=loaded.name)
 
 
 def _track_level(key: str) -> bool:
-    return settings.BY_KEY[key].group in TRACK_GROUPS
+    return settings.BY_KEY[key].group in settings.TRACK_GROUPS
 
 
 def prepare_session(preset: Preset, overrides: Mapping[str, Any] | None = None) -> Job:
@@ -155,14 +159,16 @@ def prepare_session(preset: Preset, overrides: Mapping[str, Any] | None = None) 
     if preset.kind != "session":
         raise UsageError(f"{preset.name!r} is a single rep, not a session")
     overrides = overrides or {}
-    first = override(preset.reps[0].values, preset.values)
-    track_values = {k: v for k, v in override(first, overrides).items() if _track_level(k)}
+    first = settings.override(preset.reps[0].values, preset.values)
+    track_values = {k: v for k, v in settings.override(first, overrides).items() if _track_level(k)}
     reps: list[Rep] = []
     built = None
     for n, spec in enumerate(preset.reps, 1):
         own = {k: v for k, v in spec.values.items() if not _track_level(k)}
         try:
-            rep, built_rep = _rep(override({**own, **track_values}, overrides), open_ended=False, label=spec.label)
+            rep, built_rep = _rep(
+                settings.override({**own, **track_values}, overrides), open_ended=False, label=spec.label
+            )
         except UsageError as exc:
             raise type(exc)(f"{preset.name}, rep {n} ({spec.label}): {exc}") from None
         built = built or built_rep

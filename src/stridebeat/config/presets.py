@@ -28,7 +28,6 @@ import difflib
 import os
 import re
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -48,7 +47,6 @@ ENV_DIR = "STRIDEBEAT_PRESETS_DIR"
 SUFFIX = ".toml"
 NAME_MAX = 64
 META_KEYS = ("schema", "kind", "description")
-TRACK_GROUPS = ("sound", "voice")  # settings that describe the whole track: one value per session
 REPEAT_RANGE = (1, 50)
 REST_RANGE_S = (10.0, 3600.0)  # the rest cues need 10 s; an hour is no longer a rest
 _NAME_CHARS = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -260,7 +258,7 @@ def _session(path: Path, body: dict[str, Any], stack: tuple[str, ...]) -> tuple[
     rest = _rest(path, rest_raw, "") if rest_raw is not None else None
     track_values = _settings(path, body, where="")
     for key in track_values:
-        if settings.BY_KEY[key].group not in TRACK_GROUPS:
+        if settings.BY_KEY[key].group not in settings.TRACK_GROUPS:
             raise PresetError(
                 f"{path}: {key}: a session-wide key must be a sound or voice setting; put {key} in each rep"
             )
@@ -309,20 +307,9 @@ def _item_reps(path: Path, where: str, item: dict[str, Any], stack: tuple[str, .
         if own:
             raise PresetError(f"{path}: {where}settings cannot be added to a session ({target.name!r})")
         return list(target.reps)
-    merged = override(target.values, own)
+    merged = settings.override(target.values, own)
     _gate(path, merged, where=where)
     return [RepSpec(label=target.name, values=merged, rest_after_s=None)]
-
-
-def override(values: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """``values`` with ``overrides`` on top; an override also removes the settings it displaces (``DISPLACES``)."""
-    out = dict(values)
-    for key in overrides:
-        for other in settings.DISPLACES.get(key, ()):
-            if other not in overrides:
-                out.pop(other, None)
-    out.update(overrides)
-    return out
 
 
 # ---------------------------------------------------------------------------------------------------------- writing

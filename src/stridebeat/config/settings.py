@@ -283,6 +283,7 @@ SETTINGS += (
     ),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
+TRACK_GROUPS = ("sound", "voice")  # settings that describe the whole track: one value per session
 
 # An option typed on the command line displaces the preset's settings that say the same thing another way, so the
 # override wins instead of colliding ("give either --time or --intensity"). Keys are settings.SETTINGS keys.
@@ -393,3 +394,14 @@ def parse_values(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def with_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
     return {s.key: s.default if values.get(s.key) is None else values[s.key] for s in SETTINGS}
+
+
+def override(values: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with ``overrides`` on top; an override also removes the settings it displaces (``DISPLACES``)."""
+    out = dict(values)
+    for key in overrides:
+        for other in DISPLACES.get(key, ()):
+            if other not in overrides:
+                out.pop(other, None)
+    out.update(overrides)
+    return out

@@ -1,6 +1,6 @@
 """The race plan: distance, target time, start and split strategy → a velocity profile.
 
-Sources (../shared/domain/SCIENCE.md): elite 400 m races run the first 200 m in 47.6–48.6 % of the total (P-J Vazel's
+Sources: elite 400 m races run the first 200 m in 47.6–48.6 % of the total (P-J Vazel's
 split analyses); the second 100 m is the fastest and the fourth the slowest; velocity peaks between 50 and 100 m
 (Hanon & Gajer 2009) and fades after it; acceleration is mono-exponential (Clark & Ryan 2022). The ``race`` strategy is
 
@@ -22,7 +22,7 @@ from stridebeat.core.profile import Coeffs, Profile, exp_moments
 from stridebeat.core.vocabulary import STARTS, STRATEGIES
 from stridebeat.errors import PlanError
 
-# Reaction time of elite 400 m runners out of the blocks is 0.15–0.18 s (SCIENCE.md); a standing or rolling start is
+# Reaction time of elite 400 m runners out of the blocks is 0.15–0.18 s; a standing or rolling start is
 # timed from the runner's own first movement.
 REACTION_S = {"blocks": 0.15, "standing": 0.0, "rolling": 0.0}
 # τ ≈ 1 s across levels (Clark & Ryan 2022), 1.39 s for Bolt's 9.69: 1.2 s is inside the published range. A standing
@@ -38,7 +38,7 @@ RECORDS_S = {100: 9.58, 200: 19.19, 300: 30.81, 400: 43.03, 600: 72.81, 800: 100
 DISTANCE_RANGE_M = (100.0, 1000.0)
 # Slower than this is not running: pacing a walk is not what the tool is for, and the stride model has no data there.
 MIN_AVERAGE_SPEED = 2.0
-# 400 m: the first 200 m takes ~48 % of the total (SCIENCE.md). Other distances are given a fade instead (fraction of
+# 400 m: the first 200 m takes ~48 % of the total (Vazel). Other distances are given a fade instead (fraction of
 # peak speed lost by the finish): sprinters lose ~5 % over 100 m and ~10 % over 200 m; 400 m world class 23 %, national
 # 14 % (Hanon & Gajer 2009); 800 m and 1000 m runners kick, so their average fade is modest.
 DEFAULT_FIRST_HALF_SHARE_400 = 0.48

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
 from stridebeat.errors import PlanError
 
+if TYPE_CHECKING:
+    from stridebeat.core.arrays import ArrayLike, Floats
 
-def exp_moments(u: npt.ArrayLike, tau: float) -> tuple[Floats, ...]:
+
+def exp_moments(u: ArrayLike, tau: float) -> tuple[Floats, ...]:
     """∫₀ᵘ s^k e^(−s/τ) ds for k = 0…3 (closed forms)."""
     x = np.asarray(u, dtype=float)
     e = np.exp(-x / tau)
@@ -43,7 +46,6 @@ def _exp_moment(k: int, u: Floats, e: Floats, tau: float) -> Floats:
 # time_at's first-guess tables, kept per profile and t_max (a plan asks for several distances on the same range).
 _MAX_TABLES = 4
 Coeffs = tuple[float, float, float, float]
-Floats = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,7 +103,7 @@ class Profile:
         seg = np.clip(np.searchsorted(self._knots, u, side="right") - 1, 0, len(self._knots) - 1)
         return tuple(c[seg] for c in self._cols), self._x_knots[seg], self._f_start[seg]
 
-    def _moving(self, t: npt.ArrayLike) -> Floats:
+    def _moving(self, t: ArrayLike) -> Floats:
         return np.maximum(np.asarray(t, dtype=float) - self.reaction_s, 0.0)
 
     def _antiderivative(self, u: Floats, e: Floats, c: Sequence[Floats] | Sequence[float]) -> Floats:
@@ -117,19 +119,19 @@ class Profile:
         g = c0 + u * (c1 + u * (c2 + u * c3))
         return (1.0 - self.a * e) * g
 
-    def velocity(self, t: npt.ArrayLike) -> Floats:
+    def velocity(self, t: ArrayLike) -> Floats:
         """Speed (m/s) at time ``t`` seconds after the gun."""
         u = self._moving(t)
         c, _, _ = self._segment_consts(u)
         return self._speed(u, np.exp(-u / self.tau_s), c)
 
-    def position(self, t: npt.ArrayLike) -> Floats:
+    def position(self, t: ArrayLike) -> Floats:
         """Distance (m) covered ``t`` seconds after the gun."""
         u = self._moving(t)
         c, x0, f0 = self._segment_consts(u)
         return x0 + self._antiderivative(u, np.exp(-u / self.tau_s), c) - f0
 
-    def _position_and_velocity(self, t: npt.ArrayLike) -> tuple[Floats, Floats]:
+    def _position_and_velocity(self, t: ArrayLike) -> tuple[Floats, Floats]:
         """``position(t), velocity(t)`` sharing the segment lookup and the exponential (what Newton needs)."""
         u = self._moving(t)
         c, x0, f0 = self._segment_consts(u)
@@ -147,7 +149,7 @@ class Profile:
             self._tables[t_max] = table
         return table
 
-    def time_at(self, x: npt.ArrayLike, *, t_max: float) -> Floats:
+    def time_at(self, x: ArrayLike, *, t_max: float) -> Floats:
         """Time after the gun at which the runner reaches distance ``x`` (vectorised; exact to ~1 ns).
 
         A dense table gives a first guess, Newton's method on the closed-form position polishes it. ``t_max`` bounds

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
 from stridebeat.core.clock import format_time
 from stridebeat.core.plan import RacePlan, build_profile
-from stridebeat.core.profile import Floats, Profile
+from stridebeat.core.profile import Profile
 from stridebeat.core.stride import Cadence, StrideModel, cadence_for
 from stridebeat.errors import PlanError
+
+if TYPE_CHECKING:
+    from stridebeat.core.arrays import ArrayLike, Floats
+
 
 # Trapezoid integration of a smooth cadence at 2 ms spacing: phase error below 1e-6 steps, far under one sample.
 PHASE_DT_S = 0.002
@@ -97,7 +101,7 @@ class PlannedRace:
         moving = self.plan.target_time_s - self.plan.reaction_s
         return 60.0 * float(self.phase(self.plan.target_time_s)) / moving
 
-    def cadence_at(self, t: npt.ArrayLike) -> Floats:
+    def cadence_at(self, t: ArrayLike) -> Floats:
         """The planned cadence (steps per second) at time ``t`` after the gun, the hold included."""
         return self.phase.cadence(t)
 
@@ -135,7 +139,7 @@ class _Phase:
             self.phi_hold = float(np.interp(t_hold, self.t, self.phi))
             self.f_hold = float(np.interp(t_hold, self.t, self.f_grid))
 
-    def __call__(self, t: npt.ArrayLike) -> Floats:
+    def __call__(self, t: ArrayLike) -> Floats:
         x = np.asarray(t, dtype=float)
         free: Floats = np.interp(x, self.t, self.phi)
         if self.t_hold is None:
@@ -143,7 +147,7 @@ class _Phase:
         held: Floats = np.where(x <= self.t_hold, free, self.phi_hold + self.f_hold * (x - self.t_hold))
         return held
 
-    def cadence(self, t: npt.ArrayLike) -> Floats:
+    def cadence(self, t: ArrayLike) -> Floats:
         x = np.asarray(t, dtype=float)
         free: Floats = np.interp(x, self.t, self.f_grid)
         if self.t_hold is None:

@@ -9,12 +9,15 @@ on, with no ramp that would blur where the beat is.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
 from stridebeat.core.vocabulary import CLICK_SOUNDS
 from stridebeat.errors import UsageError
+
+if TYPE_CHECKING:
+    from stridebeat.core.arrays import Floats
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,7 +72,7 @@ def split_tone(samplerate: int) -> np.ndarray:
     freq = np.where(np.arange(n) < half, 880.0, 1318.5)
     # Phase is the integral of frequency, so the note change has no discontinuity.
     phase = 2 * np.pi * np.cumsum(freq) / samplerate
-    x: npt.NDArray[np.float64] = np.cos(phase - phase[0]) * _envelope(n, samplerate, 0.002, 0.03)
+    x: Floats = np.cos(phase - phase[0]) * _envelope(n, samplerate, 0.002, 0.03)
     return (0.35 * x / float(np.max(np.abs(x)))).astype(np.float32)
 
 

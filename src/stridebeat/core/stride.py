@@ -1,7 +1,7 @@
 """The stride model: how many steps a runner takes, and how fast, at each speed.
 
 Speed = step length × step frequency. What the model needs is the cadence f(v) at every speed; step length follows as
-v / f. Published figures it rests on (../shared/domain/SCIENCE.md):
+v / f. Published figures it rests on:
 
 * Race means of 289 world-class 400 m races: men 8.85 m/s with 2.31 m steps (≈ 43 steps / 100 m), women 7.81 m/s with
   2.09 m (≈ 48 / 100 m). A power law through both points, L = 2.31·(v/8.85)^0.8, is the default calibration of the step
@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
-from stridebeat.core.profile import Floats
 from stridebeat.errors import PlanError
+
+if TYPE_CHECKING:
+    from stridebeat.core.arrays import ArrayLike, Floats
+
 
 REF_SPEED = 8.85  # m/s, men's world-class race mean
 REF_STEP = 2.31  # m at REF_SPEED
@@ -102,13 +105,13 @@ class Cadence:
     def peak_cadence(self) -> float:
         return float(self.cruise(self.peak_speed))
 
-    def cruise(self, v: npt.ArrayLike) -> Floats:
+    def cruise(self, v: ArrayLike) -> Floats:
         """Cadence once up to speed: step length scales as v^0.5 about the race-pace calibration."""
         x = np.asarray(v, dtype=float)
         step: Floats = self.race_step * (np.maximum(x, 1e-9) / self.race_speed) ** WITHIN_RACE_EXPONENT
         return x / step
 
-    def accelerating(self, v: npt.ArrayLike) -> Floats:
+    def accelerating(self, v: ArrayLike) -> Floats:
         """Cadence while accelerating: linear in speed from 72 % of peak cadence at rest to the peak cadence."""
         x = np.asarray(v, dtype=float)
         cadence: Floats = self.peak_cadence * (START_CADENCE_SHARE + (1 - START_CADENCE_SHARE) * x / self.peak_speed)

@@ -1,6 +1,7 @@
 """Writing a track to a file: format from the extension, block by block, atomically.
 
-WAV is written here, header and samples and markers in one pass (``wav.py``); FLAC, OGG and MP3 through libsndfile.
+WAV is written here, header and samples and markers in one pass (``export.wav``); FLAC, OGG and MP3 through
+libsndfile.
 
 The file is written under a temporary name in the target's own folder and renamed over the target only when complete
 (``stridebeat.atomic``), so an interrupted or failed render never leaves a half-written file where the runner expects
@@ -54,7 +55,7 @@ def check_target(path: str | os.PathLike, *, force: bool) -> str:
 def check_side_file(path: str | os.PathLike) -> str:
     """Validate the folder of any output file (audio, timeline, labels): it must exist and be writable.
 
-    Returns the path as a string (os.path, not pathlib: its import is a measurable share of a render's start-up).
+    Returns the path as a string.
     """
     path = os.fspath(path)
     parent = os.path.dirname(path) or "."
@@ -120,7 +121,7 @@ def export_track(
             fh.write(trailer)
         return path
 
-    import soundfile as sf  # only here: loading libsndfile costs more than writing a whole WAV
+    import soundfile as sf  # on first use: a WAV is written without libsndfile
 
     try:
         with atomic_file(path, durable=False) as (fh, _):
