@@ -158,7 +158,7 @@ def test_existing_file_without_force_is_kept(run_cli, tmp_path):
             "Error: 40.00 s for 400 m is faster than the world record (43.03 s): check the "
             "time, or pass --allow-faster-than-record",
         ),
-        (["plan", "--frobnicate"], 2, "Error: No such option '--frobnicate' (see 'stridebeat plan --help')"),
+        (["plan", "--bogus-option"], 2, "Error: No such option '--bogus-option' (see 'stridebeat plan --help')"),
         (
             ["render", "--time", "51", "-o", "{tmp}/x.ogg/race.wav"],
             1,

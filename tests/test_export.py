@@ -71,6 +71,7 @@ def failing_renderer(exc: BaseException, on_failure=lambda: None):
     return Failing
 
 
+DISK_FULL = "the disk is full: free some space, or write to another disk"
 INJECTED = {
     "error": (Boom("renderer broke"), Boom),
     "ctrl-c": (KeyboardInterrupt(), KeyboardInterrupt),
@@ -136,6 +137,12 @@ class _FullDisk:
     def __getattr__(self, name):
         return getattr(self._fh, name)
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._fh.close()
+
 
 @pytest.mark.parametrize("kind", list(PATH_KINDS))
 @pytest.mark.parametrize("where", ["header", "samples", "markers"])
@@ -146,18 +153,16 @@ def test_full_disk_in_a_wav_write_keeps_the_old_file(folder, track, monkeypatch,
     blocks = [min(BLOCK, track.n_frames - start) * 4 for start in range(0, track.n_frames, BLOCK)]
     fail_at = {"header": 0, "samples": 1 + FAIL_AFTER, "markers": 1 + len(blocks)}[where]
     sizes: list[int] = []
-    real_atomic_file = export.atomic_file
+    real_open = open
 
-    @contextlib.contextmanager
-    def atomic_file(path, **options):
-        with real_atomic_file(path, **options) as (fh, tmp):
-            yield _FullDisk(fh, fail_at, sizes), tmp
+    def full_disk_open(path, mode="r", *args, **kwargs):
+        return _FullDisk(real_open(path, mode, *args, **kwargs), fail_at, sizes)
 
-    monkeypatch.setattr(export, "atomic_file", atomic_file)
+    monkeypatch.setattr(export, "open", full_disk_open, raising=False)  # the module's open: the temporary file
     path = PATH_KINDS[kind](target)
     with pytest.raises(OutputError) as info:
         export.export_track(track, path, force=True, markers=True)
-    assert str(info.value) == f"cannot write {Path(path)}: No space left on device"
+    assert str(info.value) == f"cannot write {Path(path)}: {DISK_FULL}"
     # The writes that went through: the header, then whole blocks (the markers come last, after every sample).
     assert sizes == ([44] + blocks[: fail_at - 1] if fail_at else [])
     assert target.read_bytes() == OLD
@@ -209,7 +214,7 @@ def test_write_error_inside_soundfile_leaves_no_file(folder, track, monkeypatch,
     monkeypatch.setattr(sf.SoundFile, "write", full_disk)
     with pytest.raises(OutputError) as info:
         export.export_track(track, PATH_KINDS[kind](target))
-    assert str(info.value) == f"cannot write {PATH_KINDS[kind](target)}: No space left on device"
+    assert str(info.value) == f"cannot write {Path(PATH_KINDS[kind](target))}: {DISK_FULL}"
     assert len(calls) == FAIL_AFTER + 1
     assert not target.exists()
     assert listing(folder) == []

@@ -191,43 +191,64 @@ sound = "beep"
     assert job.rep_at(job.reps[0].finish_s + 30.0).number == 1  # resting after rep 1
 
 
+# (text, the line the error names (None: the file as a whole), reason)
 SESSION_ERRORS = [
     (
         'schema = 1\nkind = "session"\nrest = "1m"\n',
+        None,
         'reps: a session needs a list of reps, e.g. reps = [{ preset = "race-51" }]',
     ),
     (
         'schema = 1\nkind = "session"\n[[reps]]\npreset = "race-51"\nrepeat = 2\n',
+        None,
         'rest: give the rest between reps, e.g. rest = "6m" (for the session or a rep)',
     ),
     (
         'schema = 1\nkind = "session"\nrest = "5s"\n[[reps]]\npreset = "race-51"\n',
+        3,
         "rest: '5s' is out of range: give 10 s to 60 minutes",
     ),
     (
         'schema = 1\nkind = "session"\nrest = "1m"\n[[reps]]\npreset = "race-51"\nrepeat = 0\n',
+        6,
         "reps[1]: repeat: 0 is not a whole number from 1 to 50",
     ),
     (
         'schema = 1\nkind = "session"\nrest = "1m"\n[[reps]]\npreset = "nope"\n',
+        5,
         "reps[1]: preset: no preset named 'nope' (built-in or in {user}): see 'stridebeat preset list'",
     ),
     (
         'schema = 1\nkind = "session"\nrest = "1m"\ndistance = 400\n[[reps]]\npreset = "race-51"\n',
+        4,
         "distance: a session-wide key must be a sound or voice setting; put distance in each rep",
     ),
     (
         'schema = 1\nkind = "session"\nrest = "1m"\n[[reps]]\npreset = "race-51"\ntmie = 50\n',
+        6,
         "reps[1]: unknown key 'tmie' (did you mean 'time'?)",
+    ),
+    (
+        'schema = 1\nkind = "session"\nrest = "1m"\n[[reps]]\ndistance = 200\ntime = 19\n[[reps]]\npreset = "race-51"\n',
+        6,
+        "reps[1]: 19.00 s for 200 m is faster than the world record (19.19 s): check the time, or pass "
+        "--allow-faster-than-record",
+    ),
+    (
+        'schema = 1\nkind = "session"\nrest = "1m"\n[[reps]]\npreset = "race-51"\nrepeat = 50\n'
+        '[[reps]]\npreset = "race-51"\nrepeat = 50\n[[reps]]\npreset = "sub-50"\n',
+        10,
+        "reps[3]: the session would hold 101 reps: a session holds at most 100; split it into several sessions",
     ),
 ]
 
 
-@pytest.mark.parametrize("text, reason", SESSION_ERRORS)
-def test_bad_sessions_give_one_line(text, reason, run, user_dir):
+@pytest.mark.parametrize("text, line, reason", SESSION_ERRORS)
+def test_bad_sessions_give_one_line(text, line, reason, run, user_dir):
     path = write(user_dir, "bad", text)
     code, out, err = run("plan", "bad")
-    assert (code, out, err) == (2, "", f"Error: {path}: {reason.replace('{user}', str(user_dir))}\n")
+    at = f"{path}, line {line}" if line else f"{path}"
+    assert (code, out, err) == (2, "", f"Error: {at}: {reason.replace('{user}', str(user_dir))}\n")
 
 
 def test_reference_cycles_are_found(run, user_dir):
@@ -250,7 +271,8 @@ def test_a_rep_that_cannot_be_planned_is_named(run, user_dir):
     code, _, err = run("plan", "s")
     assert (code, err) == (
         2,
-        "Error: s, rep 2 (inline): --hold-last 150 m must be from 0 to under the distance (150 m)\n",
+        "Error: s, rep 2 (inline): --hold-last 150 m would start the hold before the runner is up to speed: "
+        "give 0 (off) to 75 m for 150 m\n",
     )
 
 

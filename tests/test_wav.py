@@ -11,7 +11,7 @@ import soundfile as sf
 
 from stridebeat.core.schedule import metronome_schedule
 from stridebeat.core.track import SoundOptions, build_track
-from stridebeat.errors import OutputError
+from stridebeat.errors import UsageError
 from stridebeat.export import audio as export
 from stridebeat.export import wav
 
@@ -77,9 +77,9 @@ def test_a_track_past_4_gib_is_refused_before_anything_is_written(tmp_path):
     track = build_track(metronome_schedule(180.0, 3.2 * 3600), SoundOptions(samplerate=96000))
     assert track.n_frames * 4 > 0xFFFFFFFF
     with pytest.raises(
-        OutputError,
+        UsageError,
         match=r"a 3\.2 h track is too long for a WAV file \(4 GiB at most\): "
-        r"write a \.flac file or use a lower --samplerate",
+        r"write a \.flac file or give a lower --samplerate",
     ):
         export.export_track(track, tmp_path / "long.wav")
     assert list(tmp_path.iterdir()) == []

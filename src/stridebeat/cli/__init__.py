@@ -6,9 +6,14 @@ one command do not pay for the others' imports.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import signal
 import sys
-from typing import NoReturn
+import threading
+from collections.abc import Iterator
+from typing import IO, NoReturn
 
 import click
 
@@ -53,16 +58,59 @@ def cli() -> None:
     """
 
 
+def is_terminal(stream: IO[str] | None) -> bool:
+    """Whether ``stream`` is an open terminal (a closed or missing stream is not)."""
+    try:
+        return stream is not None and stream.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+class Interrupted(BaseException):
+    """A termination signal (SIGTERM, SIGHUP), raised where the program is, so cleanup runs as for Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP end a command as Ctrl-C does: its temporary files removed, one line, 128 + the signal."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def _say(message: str) -> None:
+    """One line on stderr, if there is a stderr to write to."""
+    try:
+        click.echo(message, err=True)
+    except (OSError, ValueError):
+        pass
+
+
 def _fail(message: str, code: int) -> int:
-    click.echo(f"Error: {message}", err=True)
+    _say(f"Error: {message}")
     return code
 
 
 def run(argv: list[str] | None = None) -> int:
     """Run one command and return its exit code: every failure becomes one line on stderr and a code (2 usage, 1
-    other), never a traceback."""
+    other, 128 + the signal for an interrupt), never a traceback."""
     try:
-        code = cli.main(args=argv, prog_name="stridebeat", standalone_mode=False)
+        with _signals_interrupt():
+            code = cli.main(args=argv, prog_name="stridebeat", standalone_mode=False)
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
         code = _fail(exc.format_message().rstrip(".") + hint, 2)
@@ -71,8 +119,16 @@ def run(argv: list[str] | None = None) -> int:
     except StridebeatError as exc:
         code = _fail(str(exc), exc.exit_code)
     except (click.Abort, KeyboardInterrupt):
-        click.echo("Interrupted.", err=True)
-        code = 130
+        _say("Interrupted.")
+        code = 128 + signal.SIGINT
+    except Interrupted as exc:
+        _say(f"Interrupted ({signal.Signals(exc.signum).name}).")
+        code = 128 + exc.signum
+    except RecursionError:
+        code = _fail("the input is nested too deeply to read", 2)
+    except OSError as exc:
+        # Standard output or error closed or full, or a file system failure not met anywhere else.
+        code = _fail(f"{exc.strerror or exc}", 1)
     except SystemExit as exc:
         # click's own way out when the reader of the output left (`stridebeat plan --csv | head`): 1, no message.
         code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
@@ -81,4 +137,13 @@ def run(argv: list[str] | None = None) -> int:
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """The console script and ``python -m stridebeat``."""
-    sys.exit(run(argv))
+    code = run(argv)
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError, AttributeError):
+        # The reader left or stdout is full: nothing more can be delivered, and the interpreter must not try again
+        # at exit (it would print "Exception ignored" lines).
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+        code = code or 1
+    sys.exit(code)

@@ -9,7 +9,7 @@ import time
 
 import click
 
-from stridebeat.cli import cli
+from stridebeat.cli import cli, is_terminal
 from stridebeat.cli.options import job_for, preset_argument, settings_options
 from stridebeat.core.clock import format_time
 from stridebeat.errors import AudioDeviceError
@@ -82,7 +82,7 @@ def live_cmd(preset: str | None, every: str, count_in: int, device: str | None, 
             err=True,
         )
         program = make_program(job, every=step, count_in=count_in, samplerate=rate)
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    interactive = is_terminal(sys.stdin) and is_terminal(sys.stdout)
     player = Player(program.source, samplerate=program.samplerate, device=out, latency=latency).start()
     quit = False
     try:

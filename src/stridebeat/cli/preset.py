@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from stridebeat.cli import cli
+from stridebeat.cli import cli, is_terminal
 from stridebeat.cli.options import gather, settings_options
 from stridebeat.config.settings import SETTINGS
 
@@ -66,7 +66,7 @@ def list_cmd() -> None:
         text = f"{brief} — {first_line}" if first_line else brief
         rows.append((entry.name, entry.preset.kind, where, text))
     # On a terminal only the summary gives way (cut at the terminal's width); piped, every line is whole.
-    terminal = sys.stdout.isatty()
+    terminal = is_terminal(sys.stdout)
     table = Table(box=None, pad_edge=False, show_edge=False, expand=terminal)
     for i, name in enumerate(("name", "kind", "where")):
         table.add_column(name, no_wrap=True, min_width=max(len(name), *(len(r[i]) for r in rows)))
@@ -145,7 +145,7 @@ def delete_cmd(name: str, yes: bool) -> None:
     from stridebeat.config import presets
 
     presets.check_name(name)
-    if not yes and sys.stdin.isatty() and not click.confirm(f"Delete your preset {name}?", default=False, err=True):
+    if not yes and is_terminal(sys.stdin) and not click.confirm(f"Delete your preset {name}?", default=False, err=True):
         raise click.ClickException(f"{name} left as it was")
     path = presets.delete(name)
     click.echo(f"deleted {path}")

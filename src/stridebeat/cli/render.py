@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
-from stridebeat.cli import cli
+from stridebeat.cli import cli, is_terminal
 from stridebeat.cli.options import job_for, preset_argument, settings_options
 
 PROGRESS_MIN_S = 120.0  # show a progress bar for tracks longer than this, on a terminal
@@ -25,7 +26,10 @@ PROGRESS_MIN_S = 120.0  # show a progress bar for tracks longer than this, on a 
     help="Also draw speed, cadence and step length against distance to a .png or .svg file "
     "(needs: pip install 'stridebeat[plot]').",
 )
-def plan_cmd(preset: str | None, as_json: bool, as_csv: bool, plot_path: str | None, **kwargs) -> None:
+@click.option("-f", "--force", is_flag=True, help="Replace the --plot file if it exists.")
+def plan_cmd(
+    preset: str | None, as_json: bool, as_csv: bool, plot_path: str | None, force: bool, **kwargs: Any
+) -> None:
     """Show the race plan: splits, speed, cadence and step length per 100 m (each rep's, for a session).
 
     PRESET: a preset name ('stridebeat preset list') or a .toml file; options given here override its values.
@@ -43,6 +47,12 @@ def plan_cmd(preset: str | None, as_json: bool, as_csv: bool, plot_path: str | N
 
     if as_json and as_csv:
         raise click.UsageError("give either --json or --csv, not both")
+    if plot_path is not None:
+        from stridebeat.atomic import check_targets
+        from stridebeat.views.plot import check_plot_path
+
+        check_plot_path(plot_path)
+        check_targets([plot_path], force=force)
     job = job_for(preset, kwargs)
     if job.is_metronome:
         raise click.UsageError(f"{preset} is a plain metronome: there is no race plan to show; render or play it")
@@ -50,7 +60,7 @@ def plan_cmd(preset: str | None, as_json: bool, as_csv: bool, plot_path: str | N
         # First: a wrong extension or a missing matplotlib fails before anything is printed.
         from stridebeat.views.plot import plot_job
 
-        plot_job(job, plot_path)
+        plot_job(job, plot_path, force=force)
         click.echo(f"wrote {plot_path}", err=True)  # stderr: --json and --csv keep stdout clean for programs
     if as_json:
         text = timeline.to_json(timeline.timeline(job))
@@ -88,7 +98,7 @@ def plan_cmd(preset: str | None, as_json: bool, as_csv: bool, plot_path: str | N
     help="Put the same markers in a .wav file as cue points that audio editors show.  [default: on]",
 )
 def render_cmd(
-    preset: str | None, output: str, force: bool, timeline: str | None, labels: str | None, markers: bool, **kwargs
+    preset: str | None, output: str, force: bool, timeline: str | None, labels: str | None, markers: bool, **kwargs: Any
 ) -> None:
     """Render a click track of a race plan, a whole session, or a plain metronome, to an audio file.
 
@@ -101,47 +111,43 @@ def render_cmd(
       stridebeat render --cadence 190 --duration 20m -o drills.wav
       stridebeat render rhythm-3x500 --steps-per-100m 46 -o session.wav
     """
-    from stridebeat.atomic import write_text
+    from stridebeat.atomic import Staged, check_targets
     from stridebeat.export import audio
+    from stridebeat.export.markers import audacity_labels
     from stridebeat.views import report
+    from stridebeat.views.timeline import timeline as as_data
+    from stridebeat.views.timeline import to_json
 
-    # Settle the output before any work: a wrong extension or an existing file should not cost a render.
+    # Settle every output before any work: a wrong extension or an existing file should not cost a render.
     audio.format_for(output)
-    if os.path.exists(output) and not force and sys.stdin.isatty():
-        force = click.confirm(f"{output} exists. Replace it?", default=False, err=True)
+    outputs = [Path(p) for p in (output, timeline, labels) if p is not None]
+    taken = [str(p) for p in outputs if p.exists()]
+    if taken and not force and is_terminal(sys.stdin):
+        force = click.confirm(f"{', '.join(taken)} exist{'s' if len(taken) == 1 else ''}. Replace?", err=True)
         if not force:
-            raise click.ClickException(f"{output} left as it was")
-    audio.check_target(output, force=force)
-    for extra in (timeline, labels):
-        if extra is not None:
-            audio.check_side_file(extra)
+            raise click.ClickException(f"{', '.join(taken)} left as {'it was' if len(taken) == 1 else 'they were'}")
+    check_targets(outputs, force=force)
 
     job = job_for(preset, kwargs)
     track = job.track()
-    if sys.stderr.isatty() and track.duration_s > PROGRESS_MIN_S:
-        from rich.progress import Progress
+    audio.check_track(track, output)
+    with Staged() as staged:
+        tmp = staged.path(output)
+        if is_terminal(sys.stderr) and track.duration_s > PROGRESS_MIN_S:
+            from rich.progress import Progress
 
-        with Progress(transient=True) as bar:
-            task = bar.add_task(f"rendering {os.path.basename(output)}", total=track.n_frames)
-            audio.export_track(
-                track,
-                output,
-                force=force,
-                markers=markers,
-                progress=lambda done, total: bar.update(task, completed=done),
-            )
-    else:
-        audio.export_track(track, output, force=force, markers=markers)
-    if timeline is not None:
-        from stridebeat.views.timeline import timeline as as_data
-        from stridebeat.views.timeline import to_json
-
-        write_text(timeline, to_json(as_data(job, gun_offset_s=track.origin_frame / track.samplerate)), durable=False)
-    if labels is not None:
-        from stridebeat.export.markers import audacity_labels
-
-        write_text(labels, audacity_labels(track.marks, track.samplerate), durable=False)
-    if sys.stdout.isatty():
+            with Progress(transient=True) as bar:
+                task = bar.add_task(f"rendering {Path(output).name}", total=track.n_frames)
+                audio.write_track(track, tmp, Path(output), markers=markers,
+                                  progress=lambda done, total: bar.update(task, completed=done))  # fmt: skip
+        else:
+            audio.write_track(track, tmp, Path(output), markers=markers)
+        if timeline is not None:
+            staged.text(timeline, to_json(as_data(job, gun_offset_s=track.origin_frame / track.samplerate)))
+        if labels is not None:
+            staged.text(labels, audacity_labels(track.marks, track.samplerate))
+        staged.publish()
+    if is_terminal(sys.stdout):
         click.echo("\n".join(report.summary_after_render(track, job, output)))
     else:
         click.echo(report.render_line(track, job, output))

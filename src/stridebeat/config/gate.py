@@ -9,9 +9,10 @@ from typing import Any
 
 from stridebeat.config.settings import SETTINGS, with_defaults
 from stridebeat.core.plan import RacePlan, check_distance
+from stridebeat.core.schedule import CADENCE_RANGE_SPM, HUMAN_CADENCE_SPM
 from stridebeat.core.speech import VoiceOptions
 from stridebeat.core.stride import StrideModel
-from stridebeat.core.track import SoundOptions
+from stridebeat.core.track import MAX_TRACK_S, SoundOptions
 from stridebeat.errors import PlanError, UsageError
 
 DEFAULT_TIME_400 = 51.0
@@ -69,6 +70,7 @@ def build(values: Mapping[str, Any]) -> Built:
         ]
         if given:
             raise UsageError(f"--cadence plays a plain metronome: leave out {', '.join(given)}")
+        _check_metronome(v["cadence"], v["duration"], any_cadence=v["allow_any_cadence"])
         return Built(
             plan=None,
             stride=StrideModel(),
@@ -120,6 +122,19 @@ def build(values: Mapping[str, Any]) -> Built:
     )
     hold = v["hold_last"] if v["hold_last"] is not None else min(DEFAULT_HOLD_M, plan.distance_m / 2)
     return Built(plan=plan, stride=stride, hold_last_m=hold, sound=sound, voice=voice, metronome=None)
+
+
+def _check_metronome(cadence: float, duration: float | None, *, any_cadence: bool) -> None:
+    lo, hi = CADENCE_RANGE_SPM if any_cadence else HUMAN_CADENCE_SPM
+    if not lo <= cadence <= hi:
+        nearest = min(max(cadence, lo), hi)
+        drills = "" if any_cadence else " (--allow-any-cadence takes 30 to 400 for drills)"
+        raise UsageError(f"--cadence {cadence:g} spm is out of range: give {lo:g} to {hi:g}, e.g. {nearest:g}{drills}")
+    if duration is not None and duration > MAX_TRACK_S:
+        raise UsageError(
+            f"--duration {duration / 3600:.1f} h is longer than the longest track ({MAX_TRACK_S / 3600:g} h): "
+            f"give {MAX_TRACK_S / 3600:g}h or less"
+        )
 
 
 def _time_from_intensity(v: dict[str, Any], given: Mapping[str, Any]) -> float:

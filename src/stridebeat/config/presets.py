@@ -48,6 +48,8 @@ SUFFIX = ".toml"
 NAME_MAX = 64
 META_KEYS = ("schema", "kind", "description")
 REPEAT_RANGE = (1, 50)
+MAX_REPS = 100  # reps in a session, nested sessions expanded: a day's training many times over
+MAX_DEPTH = 4  # sessions inside sessions
 REST_RANGE_S = (10.0, 3600.0)  # the rest cues need 10 s; an hour is no longer a rest
 _NAME_CHARS = re.compile(r"^[A-Za-z0-9_.-]+$")
 # Names Windows reserves for devices: a preset folder synced to a Windows machine must still work there.
@@ -100,6 +102,8 @@ def check_name(name: str) -> str:
         raise PresetError(f"preset name {name!r} contains a path separator: {hint}")
     if ".." in name:
         raise PresetError(f"preset name {name!r} contains '..': {hint}")
+    if name.lower().endswith(SUFFIX):
+        raise PresetError(f"preset name {name!r} ends in {SUFFIX}: give the name alone, e.g. {name[: -len(SUFFIX)]!r}")
     if name.startswith("."):
         raise PresetError(f"preset name {name!r} starts with a dot (a hidden file): {hint}")
     if len(name) > NAME_MAX:
@@ -155,6 +159,8 @@ def _load(name_or_path: str | os.PathLike, stack: tuple[str, ...]) -> Preset:
         name = os.fspath(name_or_path)
         path, builtin = locate(name)
     key = str(path.resolve())
+    if len(stack) > MAX_DEPTH:
+        raise PresetError(f"{path}: sessions are nested more than {MAX_DEPTH} deep: include fewer levels of sessions")
     if key in stack:
         chain = " → ".join(Path(p).stem for p in (*stack[stack.index(key) :], key))
         raise PresetError(f"{path}: reference cycle {chain}")
@@ -176,12 +182,12 @@ def _load(name_or_path: str | os.PathLike, stack: tuple[str, ...]) -> Preset:
         raise PresetError(f"{path}: description: text is expected, got {description!r}")
     body = {k: v for k, v in data.items() if k not in META_KEYS}
     if kind == "rep":
-        values = _settings(path, body, where="")
-        _gate(path, values, where="")
+        values = _settings(path, text, body, where="")
+        _gate(path, text, values, where="")
         return Preset(
             name=name, path=path, kind=kind, description=description, values=values, builtin=builtin, text=text
         )
-    session_values, reps = _session(path, body, (*stack, key))
+    session_values, reps = _session(path, text, body, (*stack, key))
     return Preset(
         name=name,
         path=path,
@@ -206,6 +212,8 @@ def _read(path: Path) -> tuple[str, dict[str, Any]]:
         raise PresetError(f"{path}, line {line}: not UTF-8 text") from None
     try:
         return text, tomllib.loads(text)
+    except RecursionError:
+        raise PresetError(f"{path}: TOML nested too deeply to read: a preset is a few flat tables") from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         m = _TOML_AT.search(message)
@@ -215,52 +223,105 @@ def _read(path: Path) -> tuple[str, dict[str, Any]]:
         raise PresetError(f"{path}, line {line}: TOML syntax error: {reason}") from None
 
 
-def _settings(path: Path, body: dict[str, Any], *, where: str) -> dict[str, Any]:
-    """Setting keys → parsed values; each error names the file and the key."""
+def _at(path: Path, text: str, key: str | None, table: int | None = None) -> str:
+    """``path, line N`` of the line that sets ``key`` (at the top, or in the ``table``-th ``[[reps]]`` entry)."""
+    line = _key_line(text, key, table) if key else None
+    if line is None and table is not None:
+        line = _table_line(text, table)
+    return f"{path}, line {line}" if line else str(path)
+
+
+_KEY_AT = re.compile(r'^\s*(?:"([^"]+)"|([A-Za-z0-9_-]+))\s*=')
+_REPS_TABLE = re.compile(r"^\s*\[\[\s*reps\s*\]\]")
+_ANY_TABLE = re.compile(r"^\s*\[")
+
+
+def _key_line(text: str, key: str, table: int | None) -> int | None:
+    current: int | None = None  # None: the top level; k: the k-th [[reps]] table; -1: any other table
+    count = 0
+    lines = text.splitlines()
+    for n, line in enumerate(lines, 1):
+        if _REPS_TABLE.match(line):
+            count += 1
+            current = count
+        elif _ANY_TABLE.match(line):
+            current = -1
+        else:
+            m = _KEY_AT.match(line)
+            if m and (m.group(1) or m.group(2)) == key and current == table:
+                return n
+    if count:
+        return None
+    # Inline tables (reps = [{ time = 51 }, …]): the first line that sets the key anywhere.
+    setting = re.compile(rf"(^|[{{,\s]){re.escape(key)}\s*=")
+    return next((n for n, line in enumerate(lines, 1) if setting.search(line)), None)
+
+
+def _table_line(text: str, table: int) -> int | None:
+    tables = [n for n, line in enumerate(text.splitlines(), 1) if _REPS_TABLE.match(line)]
+    return tables[table - 1] if 0 < table <= len(tables) else None
+
+
+def _settings(path: Path, text: str, body: dict[str, Any], *, where: str, table: int | None = None) -> dict[str, Any]:
+    """Setting keys → parsed values; each error names the file, the line and the key."""
     out = {}
     for key, raw in body.items():
         setting = settings.BY_KEY.get(key)
+        at = _at(path, text, key, table)
         if setting is None:
             close = difflib.get_close_matches(key, [*settings.BY_KEY, *META_KEYS], n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise PresetError(f"{path}: {where}unknown key {key!r}{hint}")
+            raise PresetError(f"{at}: {where}unknown key {key!r}{hint}")
         if isinstance(raw, dict):
-            raise PresetError(f"{path}: {where}{key}: a value is expected, got a table")
+            raise PresetError(f"{at}: {where}{key}: a value is expected, got a table")
         try:
             out[key] = settings.parse_value(setting, raw)
-        except (ValueError, TypeError) as exc:  # UsageError, and a parser's own surprise on odd TOML values
-            raise PresetError(f"{path}: {where}{key}: {exc}") from None
+        except (ValueError, TypeError, RecursionError) as exc:  # UsageError, and a surprise on odd TOML values
+            raise PresetError(f"{at}: {where}{key}: {exc}") from None
     return out
 
 
-def _gate(path: Path, values: dict[str, Any], *, where: str) -> None:
-    """Through the one gate from values to plan objects, so a preset that loads also builds."""
+_FLAG = re.compile(r"--([a-z0-9-]+)")
+# Where an error that names no option most likely comes from: the numbers that make the plan.
+_LIKELY = ("time", "splits", "intensity", "cadence", "duration", "distance")
+
+
+def _gate(path: Path, text: str, values: dict[str, Any], *, where: str, table: int | None = None) -> None:
+    """Through the one gate from values to plan objects, so a preset that loads also builds. The error is placed on
+    the line of the first setting it names (``--time`` …), or of the rep's table."""
     try:
         gate.build(values)
     except (ValueError, TypeError, ArithmeticError) as exc:  # UsageError, and any surprise from odd combinations
-        raise PresetError(f"{path}: {where}{exc}") from None
+        message = str(exc)
+        named = [m.replace("-", "_") for m in _FLAG.findall(message)] + re.findall(r"[a-z_]+", message) + [*_LIKELY]
+        key = next((k for k in named if k in values), None)
+        raise PresetError(f"{_at(path, text, key, table)}: {where}{exc}") from None
 
 
-def _rest(path: Path, raw: Any, where: str) -> float:
+def _rest(path: Path, text: str, raw: Any, where: str, table: int | None = None) -> float:
+    at = _at(path, text, "rest", table)
     try:
         rest = parse_duration(raw, what="rest") if not isinstance(raw, bool) else float("nan")
     except UsageError as exc:
-        raise PresetError(f"{path}: {where}rest: {exc}") from None
+        raise PresetError(f"{at}: {where}rest: {exc}") from None
     lo, hi = REST_RANGE_S
     if not lo <= rest <= hi:
-        raise PresetError(f"{path}: {where}rest: {raw!r} is out of range: give {lo:g} s to {hi / 60:g} minutes")
+        raise PresetError(f"{at}: {where}rest: {raw!r} is out of range: give {lo:g} s to {hi / 60:g} minutes")
     return rest
 
 
-def _session(path: Path, body: dict[str, Any], stack: tuple[str, ...]) -> tuple[dict[str, Any], tuple[RepSpec, ...]]:
+def _session(
+    path: Path, text: str, body: dict[str, Any], stack: tuple[str, ...]
+) -> tuple[dict[str, Any], tuple[RepSpec, ...]]:
     items = body.pop("reps", None)
     rest_raw = body.pop("rest", None)
-    rest = _rest(path, rest_raw, "") if rest_raw is not None else None
-    track_values = _settings(path, body, where="")
+    rest = _rest(path, text, rest_raw, "") if rest_raw is not None else None
+    track_values = _settings(path, text, body, where="")
     for key in track_values:
         if settings.BY_KEY[key].group not in settings.TRACK_GROUPS:
             raise PresetError(
-                f"{path}: {key}: a session-wide key must be a sound or voice setting; put {key} in each rep"
+                f"{_at(path, text, key)}: {key}: a session-wide key must be a sound or voice setting; "
+                f"put {key} in each rep"
             )
     if not isinstance(items, list) or not items:
         raise PresetError(f'{path}: reps: a session needs a list of reps, e.g. reps = [{{ preset = "race-51" }}]')
@@ -273,9 +334,16 @@ def _session(path: Path, body: dict[str, Any], stack: tuple[str, ...]) -> tuple[
         repeat = item.pop("repeat", 1)
         lo, hi = REPEAT_RANGE
         if isinstance(repeat, bool) or not isinstance(repeat, int) or not lo <= repeat <= hi:
-            raise PresetError(f"{path}: {where}repeat: {repeat!r} is not a whole number from {lo} to {hi}")
-        item_rest = _rest(path, item.pop("rest"), where) if "rest" in item else rest
-        inner = _item_reps(path, where, item, stack)
+            raise PresetError(
+                f"{_at(path, text, 'repeat', i)}: {where}repeat: {repeat!r} is not a whole number from {lo} to {hi}"
+            )
+        item_rest = _rest(path, text, item.pop("rest"), where, i) if "rest" in item else rest
+        inner = _item_reps(path, text, where, i, item, stack)
+        if len(reps) + repeat * len(inner) > MAX_REPS:
+            raise PresetError(
+                f"{_at(path, text, 'repeat', i)}: {where}the session would hold {len(reps) + repeat * len(inner)} "
+                f"reps: a session holds at most {MAX_REPS}; split it into several sessions"
+            )
         # A referenced session keeps its own rests inside; the rest after its last rep is this item's.
         last = inner[-1]
         inner = [*inner[:-1], replace(last, rest_after_s=item_rest)]
@@ -287,28 +355,34 @@ def _session(path: Path, body: dict[str, Any], stack: tuple[str, ...]) -> tuple[
     return track_values, tuple(reps)
 
 
-def _item_reps(path: Path, where: str, item: dict[str, Any], stack: tuple[str, ...]) -> list[RepSpec]:
+def _item_reps(
+    path: Path, text: str, where: str, table: int, item: dict[str, Any], stack: tuple[str, ...]
+) -> list[RepSpec]:
     """The reps one session entry stands for: inline settings, or a referenced preset with optional overrides."""
     ref = item.pop("preset", None)
-    own = _settings(path, item, where=where)
+    own = _settings(path, text, item, where=where, table=table)
     if ref is None:
         if not own:
-            raise PresetError(f'{path}: {where}empty: give preset = "name" or the rep\'s settings')
-        _gate(path, own, where=where)
+            raise PresetError(
+                f'{_at(path, text, None, table)}: {where}empty: give preset = "name" or the rep\'s settings'
+            )
+        _gate(path, text, own, where=where, table=table)
         return [RepSpec(label="inline", values=own, rest_after_s=None)]
     if not isinstance(ref, str):
-        raise PresetError(f"{path}: {where}preset: a preset name is expected, got {ref!r}")
+        raise PresetError(f"{_at(path, text, 'preset', table)}: {where}preset: a preset name is expected, got {ref!r}")
     try:
         locate(ref)
     except PresetError as exc:
-        raise PresetError(f"{path}: {where}preset: {exc}") from None
+        raise PresetError(f"{_at(path, text, 'preset', table)}: {where}preset: {exc}") from None
     target = _load(ref, stack)  # an error inside the referenced file names that file
     if target.kind == "session":
         if own:
-            raise PresetError(f"{path}: {where}settings cannot be added to a session ({target.name!r})")
+            raise PresetError(
+                f"{_at(path, text, 'preset', table)}: {where}settings cannot be added to a session ({target.name!r})"
+            )
         return list(target.reps)
     merged = settings.override(target.values, own)
-    _gate(path, merged, where=where)
+    _gate(path, text, merged, where=where, table=table)
     return [RepSpec(label=target.name, values=merged, rest_after_s=None)]
 
 

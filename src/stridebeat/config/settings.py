@@ -157,8 +157,15 @@ SETTINGS: tuple[Setting, ...] = (
         key="cadence",
         kind="float",
         group="metronome",
-        help="Plain metronome at this many steps per minute (no race plan).",
+        help="Plain metronome at this many steps per minute, 120 to 300 (no race plan).",
         metavar="SPM",
+    ),
+    Setting(
+        key="allow_any_cadence",
+        kind="bool",
+        group="metronome",
+        help="Accept a metronome cadence outside 120–300 spm (30 to 400, for drills).",
+        default=False,
     ),
     Setting(
         key="duration",

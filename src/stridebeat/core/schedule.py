@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 # Trapezoid integration of a smooth cadence at 2 ms spacing: phase error below 1e-6 steps, far under one sample.
 PHASE_DT_S = 0.002
 FEET = ("R", "L")  # most sprinters set the left foot forward in the blocks, so the rear (right) foot strikes first
-CADENCE_RANGE_SPM = (30.0, 400.0)
+CADENCE_RANGE_SPM = (30.0, 400.0)  # what the engine schedules (drills included)
+HUMAN_CADENCE_SPM = (120.0, 300.0)  # what a runner steps: plans and, by default, the metronome
 FIRST_STEP_SHARE = 0.5
 
 
@@ -186,8 +187,13 @@ def plan_race(plan: RacePlan, stride: StrideModel | None = None, *, hold_last_m:
         When the hold does not fit the distance or the plan cannot describe a run.
     """
     stride = stride or StrideModel()
-    if not (math.isfinite(hold_last_m) and 0 <= hold_last_m < plan.distance_m):
-        raise PlanError(f"--hold-last {hold_last_m:g} m must be from 0 to under the distance ({plan.distance_m:g} m)")
+    # The hold starts once the runner is up to speed: after the first 100 m (half of a shorter race).
+    longest = plan.distance_m - min(100.0, plan.distance_m / 2)
+    if not (math.isfinite(hold_last_m) and 0 <= hold_last_m <= longest):
+        raise PlanError(
+            f"--hold-last {hold_last_m:g} m would start the hold before the runner is up to speed: "
+            f"give 0 (off) to {longest:g} m for {plan.distance_m:g} m"
+        )
     profile = build_profile(plan)
     T = plan.target_time_s
     t_probe = np.linspace(0.0, T, 4001)
@@ -203,6 +209,7 @@ def plan_race(plan: RacePlan, stride: StrideModel | None = None, *, hold_last_m:
         float(profile.time_at(FIRST_STEP_SHARE * cadence.race_step, t_max=T)) if profile.a > 0 else plan.reaction_s
     )
     phase = _Phase(profile, cadence, T, t_hold, t_first)
+    _check_human(phase, stride, T)
     phi_end = float(phase(T))
     k = np.arange(1, math.floor(phi_end) + 1, dtype=float)
     steps = phase.step_times(k)
@@ -257,6 +264,26 @@ def plan_race(plan: RacePlan, stride: StrideModel | None = None, *, hold_last_m:
         hold_step_m=hold_steps,
         phase=phase,
     )
+
+
+def _check_human(phase: _Phase, stride: StrideModel, t_end: float) -> None:
+    """Refuse a plan whose cadence no runner can step: faster than 300 spm anywhere, or under 120 on average."""
+    lo, hi = HUMAN_CADENCE_SPM
+    peak = 60.0 * float(np.max(phase.f_grid))
+    average = 60.0 * float(phase(t_end)) / t_end
+    if peak <= hi and average >= lo:
+        return
+    factor = hi / peak if peak > hi else lo / average  # cadence scales with steps per 100 m, inversely with length
+    if stride.steps_per_100m is not None:
+        bound = "or fewer" if peak > hi else "or more"
+        fix = f"give --steps-per-100m {stride.steps_per_100m * factor:.1f} {bound}"
+    elif stride.step_length_m is not None:
+        bound = "or more" if peak > hi else "or less"
+        fix = f"give --step-length {stride.step_length_m / factor:.2f} {bound}"
+    else:
+        fix = "check the time, or count your steps per 100 m (--steps-per-100m)"
+    what = f"{peak:.0f} steps per minute at its peak" if peak > hi else f"{average:.0f} steps per minute on average"
+    raise PlanError(f"this plan needs {what}; runners step {lo:g} to {hi:g} per minute: {fix}")
 
 
 def metronome_schedule(cadence_spm: float, duration_s: float) -> Schedule:

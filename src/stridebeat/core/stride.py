@@ -38,8 +38,9 @@ WITHIN_RACE_EXPONENT = 0.5  # Hanon & Gajer peak vs race means
 HEIGHT_RATIO = 1.24  # step length / height at REF_SPEED; an estimate (see module docstring)
 START_CADENCE_SHARE = 0.72  # cadence at rest as a share of the peak cadence during acceleration
 
-STEPS_RANGE = (25.0, 90.0)  # steps per 100 m a human running can take
-STEP_LENGTH_RANGE = (1.1, 4.0)
+# Steps of 1.25 to 2.9 m at race pace: from a jog to beyond the longest measured sprint strides (about 2.7 m).
+STEPS_RANGE = (35.0, 80.0)  # steps per 100 m
+STEP_LENGTH_RANGE = (1.25, 2.9)
 HEIGHT_RANGE = (1.2, 2.3)
 
 

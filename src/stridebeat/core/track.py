@@ -18,6 +18,7 @@ from stridebeat.errors import UsageError
 
 CEILING = 10 ** (-1.0 / 20.0)  # −1 dBFS: headroom for lossy encoders, whose decoded peaks overshoot
 SAMPLERATES = (22050, 32000, 44100, 48000, 88200, 96000)
+MAX_TRACK_S = 24 * 3600.0  # the longest track: a day of audio
 PAN_FAR = 0.35  # gain of a footstrike in the opposite ear when panning follows the feet
 # Voice clips are loudness-matched with phrase peaks of 0.15–0.5, clicks peak at 0.7: +6 dB puts speech on top of the
 # rhythm (the master level then keeps the sum under −1 dBFS), which the offline recogniser needs to hear every tenth.

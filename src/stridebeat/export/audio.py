@@ -1,23 +1,25 @@
-"""Writing a track to a file: format from the extension, block by block, atomically.
+"""Writing a track to a file: format from the extension, block by block, published whole or not at all.
 
 WAV is written here, header and samples and markers in one pass (``export.wav``); FLAC, OGG and MP3 through
-libsndfile.
+libsndfile, which opens the temporary file by name, so no Python code runs inside the encoder (an interrupt or a full
+disk comes back between two blocks, as an exception, never inside a callback).
 
-The file is written under a temporary name in the target's own folder and renamed over the target only when complete
-(``stridebeat.atomic``), so an interrupted or failed render never leaves a half-written file where the runner expects
-their track, and an existing file survives every failure. It is not synced to disk: see ``stridebeat.atomic``.
+Every limit that can refuse a render (the extension, the sample rate a format takes, the 24-hour maximum, WAV's
+4 GiB) is checked by ``check_track`` before the first sample is rendered.
 """
 
 from __future__ import annotations
 
+import errno
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import numpy as np
 
-from stridebeat.atomic import atomic_file
+from stridebeat.atomic import Staged, check_targets
 from stridebeat.core.render import Renderer
-from stridebeat.core.track import Track
+from stridebeat.core.track import MAX_TRACK_S, Track
 from stridebeat.errors import OutputError, UsageError
 from stridebeat.export import wav
 from stridebeat.export.markers import marker_chunks
@@ -29,12 +31,14 @@ FORMATS = {
     ".ogg": ("OGG", "VORBIS"),
     ".mp3": ("MP3", "MPEG_LAYER_III"),
 }
+# MPEG-1 Layer III takes 32, 44.1 and 48 kHz; libsndfile's encoder refuses more.
+MAX_RATE = {".mp3": 48000}
 BLOCK_FRAMES = 1 << 16
 
 
-def format_for(path: str | os.PathLike) -> tuple[str, str]:
+def format_for(path: str | os.PathLike[str]) -> tuple[str, str]:
     """The (format, subtype) for a file name; UsageError for an extension we do not write."""
-    ext = os.path.splitext(path)[1].lower()
+    ext = Path(path).suffix.lower()
     try:
         return FORMATS[ext]
     except KeyError:
@@ -43,42 +47,45 @@ def format_for(path: str | os.PathLike) -> tuple[str, str]:
         raise UsageError(f"cannot write {shown!r} files: name the output with one of {known}") from None
 
 
-def check_target(path: str | os.PathLike, *, force: bool) -> str:
-    """Validate an audio output path before any work is done (extension, folder, existing file)."""
+def check_target(path: str | os.PathLike[str], *, force: bool) -> Path:
+    """Validate an audio output path before any work is done (extension, folder, name, existing file)."""
     format_for(path)
-    path = check_side_file(path)
-    if os.path.exists(path) and not force:
-        raise OutputError(f"{path} exists: pass --force to replace it")
-    return path
+    check_targets([path], force=force)
+    return Path(path)
 
 
-def check_side_file(path: str | os.PathLike) -> str:
-    """Validate the folder of any output file (audio, timeline, labels): it must exist and be writable.
-
-    Returns the path as a string.
-    """
-    path = os.fspath(path)
-    parent = os.path.dirname(path) or "."
-    if os.path.exists(parent) and not os.path.isdir(parent):
-        raise OutputError(f"cannot write {path}: {parent} is not a folder")
-    if not os.path.isdir(parent):
-        raise OutputError(f"cannot write {path}: folder {parent} does not exist")
-    if os.path.isdir(path):
-        raise OutputError(f"cannot write {path}: it is a folder; give a file name")
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"cannot write {path}: no permission to write in {parent}")
-    return path
+def check_track(track: Track, path: str | os.PathLike[str]) -> None:
+    """Refuse, before rendering, a track longer than the maximum or than the format can hold, and a sample rate the
+    format cannot take (UsageError, exit 2)."""
+    ext = Path(path).suffix.lower()
+    top = MAX_RATE.get(ext)
+    if top is not None and track.samplerate > top:
+        raise UsageError(
+            f"{ext[1:].upper()} files take at most {top} Hz, not {track.samplerate} Hz: "
+            f"give --samplerate {top} or less, or write a .flac file"
+        )
+    hours = track.duration_s / 3600.0
+    if track.duration_s > MAX_TRACK_S:
+        raise UsageError(
+            f"the track would last {hours:.1f} hours: the longest track is {MAX_TRACK_S / 3600:g} hours; "
+            "give a shorter --duration or fewer reps"
+        )
+    if ext == ".wav" and wav.data_bytes(track.n_frames, 2) > wav.MAX_DATA_BYTES:
+        raise UsageError(
+            f"a {hours:.1f} h track is too long for a WAV file (4 GiB at most): write a .flac file or give a lower "
+            "--samplerate"
+        )
 
 
 def export_track(
     track: Track,
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     force: bool = False,
     progress: Callable[[int, int], None] | None = None,
     markers: bool = False,
-) -> str:
-    """Render ``track`` into ``path`` (WAV, FLAC, OGG or MP3 by extension), atomically.
+) -> Path:
+    """Render ``track`` into ``path`` (WAV, FLAC, OGG or MP3 by extension), published whole or not at all.
 
     Parameters
     ----------
@@ -93,49 +100,69 @@ def export_track(
     markers : bool
         Put ``track.marks`` in a WAV file as cue points with labels (other formats carry none).
 
-    Returns
-    -------
-    str
-        The written file.
-
     Raises
     ------
     UsageError
-        Unsupported extension.
+        An extension, a sample rate or a length the format cannot take.
     OutputError
         The file cannot be written; the target is left as it was.
     """
-    path = check_target(path, force=force)
-    fmt, subtype = format_for(path)
+    target = check_target(path, force=force)
+    check_track(track, target)
+    with Staged() as staged:
+        write_track(track, staged.path(target), target, progress=progress, markers=markers)
+        staged.publish()
+    return target
+
+
+def write_track(
+    track: Track,
+    tmp: Path,
+    target: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    markers: bool = False,
+) -> None:
+    """Write ``track`` to the temporary file ``tmp`` in the format of ``target``'s extension."""
+    fmt, subtype = format_for(target)
     blocks = _reporting(Renderer(track, max_block=BLOCK_FRAMES).blocks(), progress, track.n_frames)
     if fmt == "WAV":
-        # Everything that can refuse the job (a mark outside the audio, a file past 4 GiB) is settled before the
-        # temporary file exists.
         trailer = marker_chunks(track.marks, track.n_frames) if markers and track.marks else b""
         head = wav.header(track.n_frames, track.samplerate, 2, len(trailer))
-        with atomic_file(path, durable=False) as (fh, _):
-            fh.write(head)
-            pcm16 = _Pcm16()
-            for block in blocks:
-                fh.write(pcm16.convert(block))
-            fh.write(trailer)
-        return path
+        try:
+            with open(tmp, "xb") as fh:
+                fh.write(head)
+                pcm16 = _Pcm16()
+                for block in blocks:
+                    fh.write(pcm16.convert(block).tobytes())
+                fh.write(trailer)
+        except OSError as exc:
+            raise OutputError(f"cannot write {target}: {_reason(exc)}") from None
+        return
 
     import soundfile as sf  # on first use: a WAV is written without libsndfile
 
     try:
-        with atomic_file(path, durable=False) as (fh, _):
-            with sf.SoundFile(fh, "w", samplerate=track.samplerate, channels=2, format=fmt, subtype=subtype) as out:
-                # libsndfile's own float→short path converts sample by sample with clipping checks, 3–4× slower.
-                to_pcm16 = _Pcm16() if subtype == "PCM_16" else None
-                for block in blocks:
-                    out.write(to_pcm16.convert(block) if to_pcm16 else block)
-    except sf.LibsndfileError as exc:
-        raise OutputError(f"cannot write {path}: {exc}") from None
-    return path
+        with sf.SoundFile(tmp, "w", samplerate=track.samplerate, channels=2, format=fmt, subtype=subtype) as out:
+            # libsndfile's own float→short path converts sample by sample with clipping checks, 3–4× slower.
+            to_pcm16 = _Pcm16() if subtype == "PCM_16" else None
+            for block in blocks:
+                out.write(to_pcm16.convert(block) if to_pcm16 else block)
+    except (sf.SoundFileRuntimeError, OSError) as exc:
+        raise OutputError(f"cannot write {target}: {_reason(exc)}") from None
 
 
-def _reporting(blocks, progress: Callable[[int, int], None] | None, total: int):
+def _reason(exc: Exception) -> str:
+    text = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
+    text = text.splitlines()[0]
+    if "space" in text.lower() or getattr(exc, "errno", None) == errno.ENOSPC:
+        return "the disk is full: free some space, or write to another disk"
+    return text
+
+
+def _reporting(
+    blocks: Iterator[tuple[int, np.ndarray]], progress: Callable[[int, int], None] | None, total: int
+) -> Iterator[np.ndarray]:
     """The blocks of a render; ``progress`` hears of each one once the caller has written it."""
     for start, block in blocks:
         yield block

@@ -24,6 +24,12 @@ WAVE_FORMAT_PCM = 1
 SAMPLE_BYTES = 2
 RIFF_MAX = 0xFFFFFFFF  # the RIFF size field is 32 bits; longer files would need RF64
 PCM16 = np.dtype("<i2")  # WAV samples are little-endian on every host
+# The samples' share of the 32-bit RIFF size, with room left for the header and the markers after them.
+MAX_DATA_BYTES = RIFF_MAX - (1 << 20)
+
+
+def data_bytes(n_frames: int, channels: int) -> int:
+    return n_frames * channels * SAMPLE_BYTES
 
 
 def chunk(cid: bytes, payload: bytes) -> bytes:

@@ -6,6 +6,7 @@ canvas directly (no pyplot), so plotting never changes the backend or global sta
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 from typing import Any
@@ -112,16 +113,25 @@ def _draw(axes, planned: PlannedRace, s: dict, title: str) -> None:
     axes[-1].set_xlabel("distance (m)")
 
 
-def plot_job(job: Job, path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+def check_plot_path(path: str | os.PathLike[str]) -> None:
+    """UsageError unless the name ends in .png or .svg, or when matplotlib is missing: before any work."""
+    ext = Path(path).suffix.lower()
+    if ext not in FORMATS:
+        raise UsageError(f"cannot plot to {ext or 'a file without extension'!r}: name the file .png or .svg")
+    if importlib.util.find_spec("matplotlib") is None:
+        raise UsageError("plotting needs matplotlib: pip install 'stridebeat[plot]'")
+
+
+def plot_job(job: Job, path: str | os.PathLike[str], *, force: bool = True) -> list[dict[str, Any]]:
     """Draw every planned rep of ``job`` (one column each) to a PNG or SVG file; UsageError for a bare metronome."""
     plans = [rep.planned for rep in job.reps if rep.planned is not None]
     if not plans:
         raise UsageError("a plain metronome has no race plan to plot")
-    result = plot_plan(plans, path)
+    result = plot_plan(plans, path, replace=force)
     return result if isinstance(result, list) else [result]
 
 
-def plot_plan(planned: PlannedRace | list[PlannedRace], path: str | os.PathLike[str]) -> Any:
+def plot_plan(planned: PlannedRace | list[PlannedRace], path: str | os.PathLike[str], *, replace: bool = True) -> Any:
     """Draw a plan (or each rep of a session, side by side) to a PNG or SVG file, chosen by the extension.
 
     Parameters
@@ -145,8 +155,7 @@ def plot_plan(planned: PlannedRace | list[PlannedRace], path: str | os.PathLike[
     """
     path = Path(path)
     ext = path.suffix.lower()
-    if ext not in FORMATS:
-        raise UsageError(f"cannot plot to {ext or 'a file without extension'!r}: name the file .png or .svg")
+    check_plot_path(path)
     reps = list(planned) if isinstance(planned, (list, tuple)) else [planned]
     if not reps:
         raise UsageError("nothing to plot: the session has no reps")
@@ -165,6 +174,6 @@ def plot_plan(planned: PlannedRace | list[PlannedRace], path: str | os.PathLike[
         title = f"{p.plan.distance_m:g} m in {format_time(p.plan.target_time_s)}"
         _draw(axes[:, i], p, s, f"rep {i + 1}: {title}" if n > 1 else title)
     # Written as every output file is (stridebeat.atomic): whole or not at all; a plot is derived, so not synced.
-    with atomic_file(path, durable=False) as (fh, _):
+    with atomic_file(path, durable=False, replace=replace) as (fh, _):
         fig.savefig(fh, format=ext[1:])
     return series if isinstance(planned, (list, tuple)) else series[0]
