@@ -7,7 +7,6 @@ and in soundfile's write for the formats libsndfile encodes.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 from dataclasses import replace

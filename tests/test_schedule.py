@@ -28,8 +28,8 @@ US = 1e-6
 times_400 = st.floats(43.1, 65.0, allow_nan=False)
 strides = st.one_of(
     st.just(StrideModel()),
-    st.builds(StrideModel, steps_per_100m=st.floats(38.0, 56.0)),
-    st.builds(StrideModel, step_length_m=st.floats(1.8, 2.6)),
+    st.builds(StrideModel, steps_per_100m=st.floats(38.0, 47.0)),  # with 43 s, more would need > 300 spm
+    st.builds(StrideModel, step_length_m=st.floats(2.1, 2.6)),
     st.builds(StrideModel, height_m=st.floats(1.55, 2.0)),
 )
 

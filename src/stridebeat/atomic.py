@@ -77,15 +77,15 @@ def check_targets(paths: Sequence[str | os.PathLike[str]], *, force: bool) -> li
     for given in paths:
         path = Path(given)
         folder = path.parent
+        limit = _name_max(folder)
+        if len(os.fsencode(path.name)) > limit:
+            raise UsageError(f"the file name {path.name[:24]}… is too long: this file system takes {limit} bytes")
         if folder.exists() and not folder.is_dir():
             raise OutputError(f"cannot write {path}: {folder} is not a folder")
         if not folder.is_dir():
             raise OutputError(f"cannot write {path}: folder {folder} does not exist")
         if path.is_dir():
             raise OutputError(f"cannot write {path}: it is a folder; give a file name")
-        limit = _name_max(folder)
-        if len(os.fsencode(path.name)) > limit:
-            raise UsageError(f"the file name {path.name[:24]}… is too long: this file system takes {limit} bytes")
         if not os.access(folder, os.W_OK):
             raise OutputError(f"cannot write {path}: no permission to write in {folder}")
         key = os.path.realpath(path)
@@ -102,7 +102,7 @@ def check_targets(paths: Sequence[str | os.PathLike[str]], *, force: bool) -> li
 
 def _name_max(folder: Path) -> int:
     try:
-        return os.pathconf(folder, "PC_NAME_MAX")
+        return os.pathconf(folder if folder.is_dir() else ".", "PC_NAME_MAX")
     except (OSError, ValueError):
         return 255
 
@@ -171,7 +171,7 @@ class Staged:
     def discard(self) -> None:
         """Remove the temporary files (after a publish, only links or nothing remain)."""
         for tmp, _ in self._files:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):  # never created (a read-only folder), or already renamed
                 os.unlink(tmp)
         self._files.clear()
 

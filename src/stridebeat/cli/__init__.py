@@ -67,7 +67,7 @@ def is_terminal(stream: IO[str] | None) -> bool:
 
 
 class Interrupted(BaseException):
-    """A termination signal (SIGTERM, SIGHUP), raised where the program is, so cleanup runs as for Ctrl-C."""
+    """An interrupt (SIGINT, SIGTERM, SIGHUP), raised where the program is, so every cleanup runs."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -80,11 +80,13 @@ def _interrupt(signum: int, frame: object) -> None:
 
 @contextlib.contextmanager
 def _signals_interrupt() -> Iterator[None]:
-    """SIGTERM and SIGHUP end a command as Ctrl-C does: its temporary files removed, one line, 128 + the signal."""
+    """SIGINT, SIGTERM and SIGHUP end a command alike: its temporary files removed, one line, 128 + the signal."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    saved = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    # A signal ignored by whoever started us (nohup, a background job) stays ignored.
+    wanted = [sig for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP) if signal.getsignal(sig) != signal.SIG_IGN]
+    saved = {sig: signal.signal(sig, _interrupt) for sig in wanted}
     try:
         yield
     finally:
@@ -122,7 +124,7 @@ def run(argv: list[str] | None = None) -> int:
         _say("Interrupted.")
         code = 128 + signal.SIGINT
     except Interrupted as exc:
-        _say(f"Interrupted ({signal.Signals(exc.signum).name}).")
+        _say("Interrupted." if exc.signum == signal.SIGINT else f"Interrupted ({signal.Signals(exc.signum).name}).")
         code = 128 + exc.signum
     except RecursionError:
         code = _fail("the input is nested too deeply to read", 2)
@@ -139,8 +141,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """The console script and ``python -m stridebeat``."""
     code = run(argv)
     try:
-        sys.stdout.flush()
-    except (OSError, ValueError, AttributeError):
+        if sys.stdout is not None:  # None when the program started with standard output closed
+            sys.stdout.flush()
+    except (OSError, ValueError):
         # The reader left or stdout is full: nothing more can be delivered, and the interpreter must not try again
         # at exit (it would print "Exception ignored" lines).
         with contextlib.suppress(OSError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import select
 import sys
@@ -44,6 +45,7 @@ DEFAULT_LATENCY_S = 0.1  # = stridebeat.live.player.LATENCY_S
 @click.option(
     "--latency",
     type=click.FloatRange(0.005, 2.0),
+    callback=lambda ctx, param, value: _finite_latency(value),
     default=DEFAULT_LATENCY_S,
     metavar="S",
     show_default=True,
@@ -110,6 +112,13 @@ def live_cmd(preset: str | None, every: str, count_in: int, device: str | None, 
             f"the audio had {player.underflows} gaps (underflows): pass a larger --latency or "
             "close programs that keep the CPU busy"
         )
+
+
+def _finite_latency(value: float) -> float:
+    # click's range lets a NaN through (every comparison with it is false).
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number of seconds: give 0.005 to 2, e.g. 0.1")
+    return value
 
 
 def _interact(player, program) -> bool:

@@ -121,6 +121,7 @@ def render_cmd(
     # Settle every output before any work: a wrong extension or an existing file should not cost a render.
     audio.format_for(output)
     outputs = [Path(p) for p in (output, timeline, labels) if p is not None]
+    check_targets(outputs, force=True)  # everything but existence first: a bad name must not reach the prompt
     taken = [str(p) for p in outputs if p.exists()]
     if taken and not force and is_terminal(sys.stdin):
         force = click.confirm(f"{', '.join(taken)} exist{'s' if len(taken) == 1 else ''}. Replace?", err=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -137,7 +138,7 @@ def write_track(
                     fh.write(pcm16.convert(block).tobytes())
                 fh.write(trailer)
         except OSError as exc:
-            raise OutputError(f"cannot write {target}: {_reason(exc)}") from None
+            raise OutputError(f"cannot write {target}: {_reason(exc, tmp.parent)}") from None
         return
 
     import soundfile as sf  # on first use: a WAV is written without libsndfile
@@ -149,15 +150,22 @@ def write_track(
             for block in blocks:
                 out.write(to_pcm16.convert(block) if to_pcm16 else block)
     except (sf.SoundFileRuntimeError, OSError) as exc:
-        raise OutputError(f"cannot write {target}: {_reason(exc)}") from None
+        raise OutputError(f"cannot write {target}: {_reason(exc, tmp.parent)}") from None
 
 
-def _reason(exc: Exception) -> str:
-    text = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
-    text = text.splitlines()[0]
-    if "space" in text.lower() or getattr(exc, "errno", None) == errno.ENOSPC:
+def _reason(exc: Exception, folder: Path) -> str:
+    text = (getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__).splitlines()[0]
+    # libsndfile reports a failed write as "System error.": a full disk is by far the likeliest, so look.
+    if "space" in text.lower() or getattr(exc, "errno", None) == errno.ENOSPC or _full(folder):
         return "the disk is full: free some space, or write to another disk"
     return text
+
+
+def _full(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < BLOCK_FRAMES * 4
+    except OSError:
+        return False
 
 
 def _reporting(
