@@ -45,8 +45,9 @@ def export_samples(values: dict) -> tuple[np.ndarray, np.ndarray]:
 def play_and_record(server, tmp_path, args: list[str]) -> np.ndarray:
     with server.recording(tmp_path / "monitor.raw") as recorded:
         done = server.stridebeat("live", *args, "--samplerate", str(RATE))
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().endswith(": 0 underflows"), done.stdout
+    # The player counts its own gaps: any here were the player's, the recording is not needed to tell.
+    assert done.returncode == 0, f"the player lost audio: {done.stdout} {done.stderr}"
+    assert done.stdout.strip().endswith(": 0 underflows"), f"the player lost audio: {done.stdout}"
     return recorded()
 
 
@@ -60,7 +61,9 @@ def check_recording(recording: np.ndarray, reference: np.ndarray, clicks: np.nda
 
     # Every detectable onset of the export is in the recording, on time, and nothing else is.
     missing, extra = match_onsets(found, expected, tolerance=TOLERANCE)
-    assert not len(missing) and not len(extra), f"missing {missing}, extra {extra}"
+    # The player reported no underflow (play_and_record), so audio missing here was lost after it: in the server's
+    # monitor or the recorder.
+    assert not len(missing) and not len(extra), f"the recorder lost audio: missing {missing}, extra {extra}"
     # Clicks under a chime, the gun or speech have no silence before them: the rest must be most of them.
     audible = np.intersect1d(clicks, expected)
     assert len(audible) >= min_share * len(clicks), f"only {len(audible)} of {len(clicks)} clicks stand alone"
@@ -91,9 +94,13 @@ def test_metronome_every_click_on_time(sound_server, tmp_path):
     _metronome(sound_server, tmp_path)
 
 
-def test_metronome_with_the_other_core_busy(sound_server, tmp_path):
-    with busy_cpus(1):
-        _metronome(sound_server, tmp_path)
+def test_race_plan_with_every_core_busy(sound_server, tmp_path):
+    # Four CPU-bound jobs on this machine's cores, as when the earlier failure was seen.
+    values = {"distance": "100", "time": "12.5", "settle": "2", "samplerate": RATE}
+    reference, clicks = export_samples(values)
+    with busy_cpus(4):
+        recording = play_and_record(sound_server, tmp_path, ["--distance", "100", "--time", "12.5", "--settle", "2"])
+    check_recording(recording, reference, clicks, min_share=0.8)
 
 
 def test_race_plan_plays_the_export(sound_server, tmp_path):

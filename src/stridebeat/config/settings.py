@@ -131,25 +131,29 @@ SETTINGS: tuple[Setting, ...] = (
         key="steps_per_100m",
         kind="float",
         group="stride",
-        help="Steps you take per 100 m at race pace (counted: most reliable).",
+        help="Steps you take per 100 m at race pace, 35 to 80 (counted: most reliable).",
         metavar="N",
     ),
     Setting(
-        key="step_length", kind="float", group="stride", help="Your step length at race pace, in metres.", metavar="M"
+        key="step_length",
+        kind="float",
+        group="stride",
+        help="Your step length at race pace, 1.25 to 2.9 m.",
+        metavar="M",
     ),
     Setting(
         key="height",
         kind="float",
         group="stride",
-        help="Your height in metres (a rough estimate of step length).",
+        help="Your height, 1.2 to 2.3 m (a rough estimate of step length).",
         metavar="M",
     ),
     Setting(
         key="hold_last",
         kind="float",
         group="stride",
-        help="Hold the cadence constant through the last this many metres (0 turns it off; default 200 m, or half "
-        "of a shorter distance).",
+        help="Hold the cadence constant through the last this many metres, starting after the first 100 m (0 turns "
+        "it off; default 200 m, or half of a shorter distance).",
         metavar="M",
     ),
     # The metronome (instead of a race plan)
