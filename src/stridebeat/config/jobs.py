@@ -123,7 +123,7 @@ def _rep(values: Mapping[str, Any], *, open_ended: bool, label: str) -> tuple[Re
             duration = OPEN_ENDED_S
         schedule = metronome_schedule(cadence, duration)
     else:
-        assert built.plan is not None  # settings.build gives a plan or a metronome
+        assert built.plan is not None  # the gate gives a plan or a metronome
         planned = plan_race(built.plan, built.stride, hold_last_m=built.hold_last_m)
         schedule = speech.with_start_sequence(planned.schedule, built.voice, built.plan.start)
         schedule = speech.with_lead(schedule, built.voice)
@@ -184,7 +184,7 @@ def assemble(name: str, reps: Sequence[Rep], *, sound: SoundOptions, voice: Voic
     total = len(reps)
     for n, rep in enumerate(reps, 1):
         sched = rep.schedule
-        lead = max(0.0, -min((c.t_s for c in sched.cues), default=0.0))
+        lead = rep.gun_s - rep.start_s  # from the first start command to the gun
         if placed:
             prev = placed[-1]
             assert prev.rest_after_s is not None  # presets give every rep but the last a rest
