@@ -6,7 +6,6 @@ changes, by placing the click at the frames the tempo arithmetic gives.
 
 from __future__ import annotations
 
-import gc
 import subprocess
 import sys
 import types
@@ -446,22 +445,3 @@ def test_the_status_line():
     before = dict(elapsed_s=-2.5, distance_m=None, cadence_spm=None, next_cue=None)
     assert status_line(before, player) == "-2.50  PAUSED  underflows 3"
     assert status_line({**before, "elapsed_s": -0.001}, player).startswith("0.00  ")
-
-
-def test_playback_runs_with_the_garbage_collector_on(run_cli, fake_output, monkeypatch):
-    # A command starts with the cyclic collector off (start-up is timed); playback may last hours, so it plays with it on.
-    seen = []
-
-    class Watching(FakePlayer):
-        def start(self):
-            seen.append(gc.isenabled())
-            return super().start()
-
-    monkeypatch.setattr(live_player, "Player", Watching)
-    monkeypatch.setattr(live_devices, "playable_rate", lambda device, rate, explicit: rate)
-    try:
-        result = run_cli("live", "--cadence", "180", "--duration", "3s")
-    finally:
-        gc.unfreeze()  # live froze what the test process had built; give it back to the collector
-    assert result.code == 0, result.err
-    assert seen == [True]
