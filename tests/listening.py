@@ -13,7 +13,7 @@ import numpy as np
 
 GRAMMAR = """#JSGF V1.0;
 grammar cues;
-public <cue> = <time> | <distance> | <command> | <duration> ;
+public <cue> = <time> | <distance> | <command> | <duration> | hold <time> ;
 <digit> = zero | one | two | three | four | five | six | seven | eight | nine ;
 <nonzero> = one | two | three | four | five | six | seven | eight | nine ;
 <teen> = ten | eleven | twelve | thirteen | fourteen | fifteen | sixteen | seventeen | eighteen | nineteen ;

@@ -109,13 +109,14 @@ def test_reported_splits_sum_to_target_and_are_the_ones_run(T):
 
 
 @PROPERTY
-@given(T=times_400, start=from_rest)
-def test_default_first_200m_takes_about_48_percent(T, start):
-    prof = build_profile(RacePlan(target_time_s=T, start=start))
+@given(T=times_400, start=from_rest, sex=st.sampled_from([None, "M", "F"]))
+def test_default_first_200m_takes_what_races_take(T, start, sex):
+    # The default shape was pinned at exactly 48 % before issue 14; it now comes from the race library, whose 400 m
+    # races run their first 200 m in 46.0-49.3 % of the time (world class goes out harder than national level).
+    prof = build_profile(RacePlan(target_time_s=T, start=start, sex=sex))
     t, v, x = run_of(prof, T)
     share = crossing(t, x, 200.0) / T
-    assert 0.475 <= share <= 0.49
-    assert share == pytest.approx(0.48, abs=0.001)
+    assert 0.460 <= share <= 0.493
 
 
 @PROPERTY
@@ -144,7 +145,11 @@ def test_peak_velocity_falls_between_50_and_150m(T, share):
     t, v, x = run_of(prof, T)
     moving = t <= T
     peak_at = x[np.argmax(np.where(moving, v, -1.0))]
-    assert 50.0 <= peak_at <= 150.0
+    # Hanon & Gajer time 50 m segments: their "peak between 50 and 100 m" is the fastest segment. The instantaneous
+    # peak of the shape fitted to real races can come up to ~10 m before 50 m.
+    assert 35.0 <= peak_at <= 150.0
+    segments = np.diff([0.0, *(crossing(t, x, d) for d in range(50, 401, 50))])
+    assert int(np.argmin(segments)) in (1, 2)  # 50-100 m or 100-150 m
 
 
 # -------------------------------------------------------------------------------------------- shape of the speed curve

@@ -61,7 +61,13 @@ def test_series_equal_the_plan(tmp_path, planned):
     np.testing.assert_allclose(s["velocity_mps"], prof.velocity(t), rtol=0, atol=1e-12)
     np.testing.assert_allclose(s["distance_m"], prof.position(t), rtol=0, atol=1e-9)
     assert s["distance_m"][0] == pytest.approx(0.0) and s["distance_m"][-1] == pytest.approx(400.0)
-    np.testing.assert_allclose(s["step_length_m"] * s["cadence_spm"] / 60.0, s["velocity_mps"], atol=1e-9)
+    # Step length is speed over cadence from the first footstrike; before it, the first step's own length.
+    stepping = t >= s["first_step_s"]
+    assert s["first_step_s"] == planned.schedule.steps_s[0]
+    np.testing.assert_allclose(
+        (s["step_length_m"] * s["cadence_spm"] / 60.0)[stepping], s["velocity_mps"][stepping], atol=1e-9
+    )
+    np.testing.assert_allclose(s["step_length_m"][~stepping], prof.position(s["first_step_s"]), rtol=1e-12)
     np.testing.assert_array_equal(s["split_distance_m"], [r.distance_m for r in planned.splits])
     np.testing.assert_array_equal(s["split_elapsed_s"], [r.elapsed_s for r in planned.splits])
     assert s["hold_start_m"] == 200.0
@@ -137,3 +143,62 @@ def test_without_matplotlib(tmp_path, planned, monkeypatch):
     assert str(info.value) == "plotting needs matplotlib: pip install 'stridebeat[plot]'"
     assert info.value.exit_code == 2
     assert not (tmp_path / "race.png").exists()
+
+
+# ------------------------------------------------------------------------------------------ looked at as a picture
+def _colour(img: np.ndarray, rgb: tuple[int, int, int], tol: int = 10) -> np.ndarray:
+    return np.all(np.abs(img[..., :3] * 255 - rgb) < tol, axis=-1)
+
+
+GREEN, RED, REFERENCE = (0x2C, 0xA0, 0x2C), (0xD6, 0x27, 0x28), (0x40, 0x40, 0x40)
+
+
+@needs_matplotlib
+@pytest.mark.parametrize("time", ["51", "45", "58"])
+def test_step_length_rises_through_the_first_steps(tmp_path, time):
+    """The issue's glitch: step length drawn near 1.9 m at the start, dropping to 1.1 m, then rising. Read off the
+    picture: the top of the green curve, column by column, must climb (never fall by more than a pixel) through the
+    first 20 m."""
+    planned = prepare({"time": time}).reps[0].planned
+    plot_plan(planned, tmp_path / "race.png")
+    green = _colour(mpimg.imread(tmp_path / "race.png"), GREEN)
+    cols = np.flatnonzero(green.any(axis=0))
+    x0, x1 = cols.min(), cols.max()  # the curve spans the axis: 0 m to the finish
+    top = [int(np.flatnonzero(green[:, c]).min()) for c in range(x0, x0 + int(20 / 400 * (x1 - x0)))]
+    assert np.all(np.diff(top) <= 1), top
+
+
+@needs_matplotlib
+def test_cadence_axis_shows_its_variation(tmp_path, planned):
+    """Peak to held cadence is ~6 spm of ~230: on an axis from 0 it was a few pixels; now it takes a good part of
+    the panel."""
+    plot_plan(planned, tmp_path / "race.png")
+    red = _colour(mpimg.imread(tmp_path / "race.png"), RED)
+    rows = np.flatnonzero(red.any(axis=1))
+    cols = np.flatnonzero(red.any(axis=0))
+    peak_row = rows.min()
+    held_row = int(np.median(np.flatnonzero(red[:, cols.max() - 5])))
+    spm_per_px = (planned.cadence.peak_cadence * 60.0 - planned.held_cadence_spm) / (held_row - peak_row)
+    assert held_row - peak_row >= 20
+    assert spm_per_px < 0.5
+
+
+@needs_matplotlib
+def test_reference_race_is_drawn_beside_the_plan(tmp_path, planned):
+    from stridebeat.core.races import get_race
+
+    plot_plan(planned, tmp_path / "plain.png")
+    plot_plan(planned, tmp_path / "like.png", reference=get_race("hall-2024"))
+    plain = _colour(mpimg.imread(tmp_path / "plain.png"), REFERENCE, tol=6).sum()
+    like = _colour(mpimg.imread(tmp_path / "like.png"), REFERENCE, tol=6).sum()
+    assert like > plain + 300  # the dashed dark grey curve (the plain plot has only a few such pixels, in text)
+
+
+def test_plan_plot_with_like_and_compare(run_cli, tmp_path):
+    if mpimg is None:
+        pytest.skip("matplotlib is not installed")
+    for args in (["--like", "hall-2024"], ["--compare", "hall-2024"]):
+        path = tmp_path / f"{args[0][2:]}.png"
+        res = run_cli("plan", "--time", "51", *args, "--plot", str(path))
+        assert res.code == 0, res.err
+        assert path.stat().st_size > 10_000

@@ -115,7 +115,9 @@ def test_step_length_shrinks_through_the_hold_as_the_speed_fades(T, stride, hold
     held = lengths[1:][steps[:-1] > t_hold + MS]  # steps whose whole interval lies in the hold
     assert len(held) >= 10
     assert np.all(np.diff(held) < 0)
-    assert held[-1] < 0.9 * held[0]  # by the line the same rhythm means clearly shorter steps
+    # By the line the same rhythm means clearly shorter steps. (The bound was 0.9 while the default lost 30 % of its
+    # peak speed; fitted to real races a national-level plan loses about 14 % by the last 50 m.)
+    assert held[-1] < 0.95 * held[0]
     # The plan reports the step length the hold implies at its start and at each later 100 m: check it against the
     # measured step lengths there.
     marks = [d for d, _ in planned.hold_step_m]
@@ -191,8 +193,12 @@ def test_first_step_cadence_is_near_80_percent_and_90_after_the_third(T, stride)
     planned, run, steps, cadence = _start(T, stride)
     peak = cadence.max()
     assert peak * 60.0 == pytest.approx(planned.cadence.peak_cadence * 60.0, rel=0.005)
-    assert 0.72 <= cadence[0] / peak <= 0.88  # first touchdown → second
-    assert 0.85 <= cadence[2] / peak <= 0.95  # third touchdown → fourth
+    # First touchdown → second. Up to 0.89: a slow plan with long steps (a national-level fade, less peak speed to
+    # reach) starts nearer its peak cadence than the old default, which lost 30 % of its peak speed.
+    assert 0.72 <= cadence[0] / peak <= 0.89
+    # Third touchdown → fourth. Up to 0.96: the acceleration fitted to real races (τ ≈ 1.0 s rather than 1.2 s) brings
+    # a slow runner with long steps a little nearer the peak by then.
+    assert 0.85 <= cadence[2] / peak <= 0.96
     assert np.all(np.diff(cadence[:8]) > 0)  # frequency rises through the acceleration
     # The first touchdown comes after the reaction and a block clearance of a few tenths of a second.
     assert run.moves_at + 0.2 < steps[0] < run.moves_at + 1.0

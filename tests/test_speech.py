@@ -59,7 +59,7 @@ def test_the_clicks_are_untouched_where_nobody_speaks(race):
 
 
 def test_clicks_keep_sounding_under_speech_and_are_ducked():
-    """With the default 4 dB duck, a click under a phrase is lowered by exactly that much, never removed."""
+    """With the default 10 dB duck, a click under a phrase is lowered by exactly that much, never removed."""
     job = prepare({"time": "51", "voice": "female"})
     track = job.track()
     speech = [
@@ -69,7 +69,7 @@ def test_clicks_keep_sounding_under_speech_and_are_ducked():
     under = np.array([any(a <= o < b for a, b in speech) for o in track.onsets[clicks]])
     assert under.any() and (~under).any()
     g = track.gains[clicks, 0]
-    assert np.allclose(g[under] / g[~under].max(), 10 ** (-4 / 20), rtol=1e-6)
+    assert np.allclose(g[under] / g[~under].max(), 10 ** (-10 / 20), rtol=1e-6)
     assert np.all(g > 0)
 
 
@@ -92,7 +92,7 @@ def listen():
 def test_calls_in_a_rendered_race_are_heard_over_its_clicks(listen, voice):
     import soxr
 
-    from stridebeat.core.speech import words_for
+    from stridebeat.core.speech import _say_rank, words_for
 
     job = prepare({"time": "49.5", "voice": voice, "samplerate": str(SR)})
     track = job.track()
@@ -106,7 +106,9 @@ def test_calls_in_a_rendered_race_are_heard_over_its_clicks(listen, voice):
         window = mix[max(0, start - int(0.3 * SR)) : start + int(3.0 * SR)]
         pcm = np.round(np.clip(soxr.resample(window.astype(np.float64), SR, 16000), -1, 1) * 32767).astype(np.int16)
         heard.append(listen(pcm))
-        expected.append(" ".join(words_for(cue, job.voice)))
+        # Cues at one moment are one phrase: at 200 m, "hold" and then the time.
+        same = [c for c in job.schedule.cues if c.t_s == cue.t_s]
+        expected.append(" ".join(w for c in sorted(same, key=_say_rank) for w in words_for(c, job.voice)))
     assert len(expected) == 4  # "on your marks" and the calls at 100, 200 and 300 m
     assert heard[0] == "on your marks"
     # Each split call is the planned elapsed time ("twelve point five"); at most one of three may be misheard.
@@ -147,3 +149,53 @@ def test_bare_click_track_has_no_speech_and_chimes_instead():
     assert {c.kind for c in job.schedule.cues} == {"gun", "split", "hold", "finish"}
     track = job.track()
     assert max(len(s) for s in track.sounds) < SR // 2  # clicks, the gun and the chime: no phrase
+
+
+# --- Calls a coach would say. ---
+def test_every_call_of_a_race_and_a_session_is_spoken_from_the_vocabulary():
+    from stridebeat.core.schedule import CUE_KINDS
+    from stridebeat.core.speech import words_for
+    from stridebeat.core.voice import VOCABULARY
+
+    session = stridebeat.build_job("rhythm-3x500")
+    race = prepare({"time": "51"})
+    kinds = set()
+    for job in (race, session):
+        for cue in job.schedule.cues:
+            words = words_for(cue, job.voice)
+            assert set(words) <= VOCABULARY, cue
+            assert words or cue.kind == "gun", f"{cue.kind} {cue.text!r} says nothing"
+            kinds.add(cue.kind)
+    assert kinds == set(CUE_KINDS)  # every kind the product makes was exercised
+
+
+def test_a_rep_start_names_the_rep_before_on_your_marks():
+    from stridebeat.core.speech import speech_events, words_for
+
+    job = stridebeat.build_job("rhythm-3x500")
+    reps = [c for c in job.schedule.cues if c.kind == "rep"]
+    assert [words_for(c, job.voice) for c in reps] == [["rep", n, "of", "three"] for n in ("one", "two", "three")]
+    starts = {round(t, 6) for t, _ in speech_events(job.schedule, job.voice, 44100)}
+    assert {round(c.t_s, 6) for c in reps} <= starts  # said on the rep's first start command, as one phrase
+
+
+def test_the_hold_word_starts_on_the_hold_point():
+    from stridebeat.core.speech import speech_events
+    from stridebeat.core.voice import VoiceBank
+
+    job = prepare({"time": "51"})
+    hold = next(c for c in job.schedule.cues if c.kind == "hold")
+    t, phrase = next((t, a) for t, a in speech_events(job.schedule, job.voice, 44100) if t == hold.t_s)
+    said_first = VoiceBank(job.voice.voice, 44100).clip("hold")
+    assert np.array_equal(phrase[: len(said_first)], said_first)  # the phrase opens with "hold", on the hold point
+
+
+def test_every_call_starts_at_its_marker():
+    from stridebeat.core.speech import speech_events
+
+    job = prepare({"time": "51"})
+    track = job.track()
+    marks = {label: frame for frame, label in track.marks}
+    onsets = {track.frame_of(t) for t, _ in speech_events(job.schedule, job.voice, SR)}
+    spoken = [c for c in job.schedule.cues if c.kind != "gun"]
+    assert {marks[c.text] for c in spoken} == onsets  # each marker is where a phrase starts, and every phrase has one

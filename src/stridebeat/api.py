@@ -20,17 +20,20 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from stridebeat.config import gate, jobs, presets, settings
+from stridebeat.config import gate, jobs, settings
 from stridebeat.config.jobs import Job
-from stridebeat.config.presets import Preset
 from stridebeat.core import schedule
 from stridebeat.core.schedule import PlannedRace
 from stridebeat.core.stride import StrideModel
 from stridebeat.errors import UsageError
+
+if TYPE_CHECKING:
+    # Presets (TOML, the user's folder) load when a preset is used, not with every render.
+    from stridebeat.config.presets import Entry, Preset
 
 
 def stride_model(
@@ -97,15 +100,21 @@ def timeline(job: Job, *, gun_offset_s: float | None = None) -> dict[str, Any]:
 
 def load_preset(name: str | os.PathLike[str]) -> Preset:
     """A preset by name (yours first, then the built-ins) or by path to a .toml file, validated."""
+    from stridebeat.config import presets
+
     return presets.load(name)
 
 
 def save_preset(name: str, *, description: str = "", force: bool = False, **values: Any) -> Path:
     """Save ``values`` as your rep preset ``name`` (replaces one of that name only with ``force``)."""
     jobs.prepare(values, open_ended=True)  # the whole plan, so a preset that saves also plays
+    from stridebeat.config import presets
+
     return presets.save(name, values, description=description, force=force)
 
 
-def list_presets() -> list[presets.Entry]:
+def list_presets() -> list[Entry]:
     """Every built-in and user preset; a broken file is listed with its error."""
+    from stridebeat.config import presets
+
     return presets.entries()

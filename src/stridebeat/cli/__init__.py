@@ -29,6 +29,8 @@ COMMAND_MODULES = {
     "live": "stridebeat.cli.live",
     "devices": "stridebeat.cli.live",
     "preset": "stridebeat.cli.preset",
+    "calibrate": "stridebeat.cli.calibrate",
+    "races": "stridebeat.cli.races",
 }
 
 

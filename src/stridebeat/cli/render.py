@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from stridebeat.cli import cli, is_terminal
 from stridebeat.cli.options import job_for, preset_argument, settings_options
+
+if TYPE_CHECKING:
+    from stridebeat.config.jobs import Job
 
 PROGRESS_MIN_S = 120.0  # show a progress bar for tracks longer than this, on a terminal
 
@@ -27,8 +30,20 @@ PROGRESS_MIN_S = 120.0  # show a progress bar for tracks longer than this, on a 
     "(needs: pip install 'stridebeat[plot]').",
 )
 @click.option("-f", "--force", is_flag=True, help="Replace the --plot file if it exists.")
+@click.option(
+    "--compare",
+    metavar="RACE",
+    help="Print the plan beside a race of the library scaled to the plan's time, with the differences per split "
+    "('stridebeat races' lists them).",
+)
 def plan_cmd(
-    preset: str | None, as_json: bool, as_csv: bool, plot_path: str | None, force: bool, **kwargs: Any
+    preset: str | None,
+    as_json: bool,
+    as_csv: bool,
+    plot_path: str | None,
+    force: bool,
+    compare: str | None,
+    **kwargs: Any,
 ) -> None:
     """Show the race plan: splits, speed, cadence and step length per 100 m (each rep's, for a session).
 
@@ -42,11 +57,20 @@ def plan_cmd(
       stridebeat plan cadence-500-85 --reference-time 49.5
       stridebeat plan rhythm-3x500
       stridebeat plan --time 51 --plot race51.png
+      stridebeat plan --time 51 --like van-niekerk-2016 --sex M
+      stridebeat plan --time 51 --compare hall-2024
     """
     from stridebeat.views import table, timeline
 
     if as_json and as_csv:
         raise click.UsageError("give either --json or --csv, not both")
+    reference = None
+    if compare is not None or kwargs.get("like") is not None:
+        from stridebeat.core.races import get_race
+
+        if compare is not None and (as_json or as_csv):
+            raise click.UsageError("--compare prints a table: leave out --json and --csv")
+        reference = get_race(compare if compare is not None else kwargs["like"])
     if plot_path is not None:
         from stridebeat.atomic import check_targets
         from stridebeat.views.plot import check_plot_path
@@ -60,12 +84,16 @@ def plan_cmd(
         # First: a wrong extension or a missing matplotlib fails before anything is printed.
         from stridebeat.views.plot import plot_job
 
-        plot_job(job, plot_path, force=force)
+        plot_job(job, plot_path, force=force, reference=reference)
         click.echo(f"wrote {plot_path}", err=True)  # stderr: --json and --csv keep stdout clean for programs
     if as_json:
         text = timeline.to_json(timeline.timeline(job))
     elif as_csv:
         text = timeline.steps_csv(job)
+    elif compare is not None and reference is not None:
+        from stridebeat.views.compare import compare_text
+
+        text = compare_text(job, reference)
     else:
         text = table.plan_text(job)
     click.echo(text, nl=False)
@@ -79,7 +107,7 @@ def plan_cmd(
     "--output",
     type=click.Path(dir_okay=False),
     required=True,
-    help="File to write; .wav (16-bit PCM), .flac, .ogg or .mp3 by extension.",
+    help="File to write, by extension: .wav (16-bit PCM), .flac, .ogg or .mp3 audio, or .fit, a watch workout.",
 )
 @click.option("-f", "--force", is_flag=True, help="Replace the output file if it exists.")
 @click.option(
@@ -95,7 +123,8 @@ def plan_cmd(
 @click.option(
     "--markers/--no-markers",
     default=True,
-    help="Put the same markers in a .wav file as cue points that audio editors show.  [default: on]",
+    help="Put the same markers in the audio: cue points in a .wav file (audio editors show them), chapters in "
+    ".mp3, .flac and .ogg (phone players show them).  [default: on]",
 )
 def render_cmd(
     preset: str | None, output: str, force: bool, timeline: str | None, labels: str | None, markers: bool, **kwargs: Any
@@ -110,6 +139,7 @@ def render_cmd(
       stridebeat render --time 48.5 --steps-per-100m 44 --pan --accent 2 -o race.flac
       stridebeat render --cadence 190 --duration 20m -o drills.wav
       stridebeat render rhythm-3x500 --steps-per-100m 46 -o session.wav
+      stridebeat render rhythm-3x500 -o session.fit
     """
     from stridebeat.atomic import Staged, check_targets
     from stridebeat.export import audio
@@ -119,7 +149,9 @@ def render_cmd(
     from stridebeat.views.timeline import to_json
 
     # Settle every output before any work: a wrong extension or an existing file should not cost a render.
-    audio.format_for(output)
+    workout = Path(output).suffix.lower() == ".fit"
+    if not workout:
+        audio.format_for(output)
     outputs = [Path(p) for p in (output, timeline, labels) if p is not None]
     check_targets(outputs, force=True)  # everything but existence first: a bad name must not reach the prompt
     taken = [str(p) for p in outputs if p.exists()]
@@ -130,11 +162,17 @@ def render_cmd(
     check_targets(outputs, force=force)
 
     job = job_for(preset, kwargs)
+    if workout and timeline is None and labels is None:
+        _write_workout(job, Path(output), force=force)
+        return
     track = job.track()
-    audio.check_track(track, output)
+    if not workout:
+        audio.check_track(track, output)
     with Staged() as staged:
         tmp = staged.path(output)
-        if is_terminal(sys.stderr) and track.duration_s > PROGRESS_MIN_S:
+        if workout:
+            tmp.write_bytes(_workout_bytes(job, Path(output)))
+        elif is_terminal(sys.stderr) and track.duration_s > PROGRESS_MIN_S:
             from rich.progress import Progress
 
             with Progress(transient=True) as bar:
@@ -148,7 +186,25 @@ def render_cmd(
         if labels is not None:
             staged.text(labels, audacity_labels(track.marks, track.samplerate))
         staged.publish()
-    if is_terminal(sys.stdout):
+    if workout:
+        click.echo(f"wrote {output}: a watch workout")
+    elif is_terminal(sys.stdout):
         click.echo("\n".join(report.summary_after_render(track, job, output)))
     else:
         click.echo(report.render_line(track, job, output))
+
+
+def _workout_bytes(job: Job, path: Path) -> bytes:
+    from stridebeat.export.fit import encode_workout
+    from stridebeat.export.workout import workout_for
+
+    return encode_workout(workout_for(job, name=job.session or path.stem))
+
+
+def _write_workout(job: Job, path: Path, *, force: bool) -> None:
+    from stridebeat.atomic import Staged
+
+    with Staged() as staged:
+        staged.path(path).write_bytes(_workout_bytes(job, path))
+        staged.publish()
+    click.echo(f"wrote {path}: a watch workout")

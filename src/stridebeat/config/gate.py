@@ -61,6 +61,7 @@ def build(values: Mapping[str, Any]) -> Built:
         samplerate=v["samplerate"],
         lead_in_s=v["lead_in"],
         tail_s=v["tail"],
+        quality=v["quality"],
     )
     if is_metronome(v):
         given = [
@@ -81,10 +82,26 @@ def build(values: Mapping[str, Any]) -> Built:
         )
     if values.get("duration") is not None:
         raise UsageError("--duration goes with --cadence (a plain metronome); a race lasts its --time")
+    if v["splits_from"] is not None:
+        if v["splits"] is not None:
+            raise UsageError("give either --splits or --splits-from, not both")
+        v["splits"] = read_splits(v["splits_from"])
+    like = None
+    if v["like"] is not None:
+        from stridebeat.core.races import get_race, like_splits
+
+        shaped = [f"--{k.replace('_', '-')}" for k in ("splits", "first_half", "differential") if v[k] is not None]
+        if shaped or values.get("strategy") is not None:
+            raise UsageError(f"--like sets the shape of the plan: leave out {', '.join(shaped) or '--strategy'}")
+        like = get_race(v["like"])
     strategy = "custom" if v["splits"] is not None else v["strategy"]
     if values.get("splits") is not None and values.get("strategy") not in (None, "custom"):
         raise UsageError(f"--splits gives a custom plan: leave out --strategy {values['strategy']}")
     time = _time_from_intensity(v, values) if v["intensity"] is not None else v["time"]
+    if like is not None:
+        # The race's own pacing at its own time, unless a time is given: then scaled to it.
+        time = like.final_s if time is None else time
+        v["splits"], strategy = like_splits(like, v["distance"], time), "custom"
     if time is None and v["distance"] == 400.0 and strategy != "custom":
         time = DEFAULT_TIME_400
     share = v["first_half"]
@@ -97,7 +114,12 @@ def build(values: Mapping[str, Any]) -> Built:
     start, allow_record = v["start"], v["allow_faster_than_record"]
     if strategy == "custom":
         plan = RacePlan.custom(
-            v["splits"] or (), distance_m=v["distance"], target_time_s=time, start=start, allow_record=allow_record
+            v["splits"] or (),
+            distance_m=v["distance"],
+            target_time_s=time,
+            start=start,
+            allow_record=allow_record,
+            sex=v["sex"],
         )
     elif time is None:
         check_distance(v["distance"])  # a distance out of range is the first thing to fix
@@ -110,18 +132,75 @@ def build(values: Mapping[str, Any]) -> Built:
             strategy=strategy,
             first_half_share=share,
             allow_record=allow_record,
+            sex=v["sex"],
         )
     race_pace = None
     if v["intensity"] is not None and v["reference_time"] is not None:
         race_pace = v["reference_distance"] / v["reference_time"]
-    stride = StrideModel(
-        steps_per_100m=v["steps_per_100m"],
-        step_length_m=v["step_length"],
-        height_m=v["height"],
-        race_pace_mps=race_pace,
-    )
+    if v["stride"] is not None:
+        stride = _profile_stride(v, plan)
+    else:
+        stride = StrideModel(
+            steps_per_100m=v["steps_per_100m"],
+            step_length_m=v["step_length"],
+            height_m=v["height"],
+            race_pace_mps=race_pace,
+        )
     hold = v["hold_last"] if v["hold_last"] is not None else min(DEFAULT_HOLD_M, plan.distance_m / 2)
     return Built(plan=plan, stride=stride, hold_last_m=hold, sound=sound, voice=voice, metronome=None)
+
+
+def _profile_stride(v: dict[str, Any], plan: RacePlan) -> StrideModel:
+    """The runner's own calibrated step length, at the rep's own average speed: the profile knows it there."""
+    given = [f"--{k.replace('_', '-')}" for k in ("steps_per_100m", "step_length", "height") if v[k] is not None]
+    if given:
+        raise UsageError(f"give --stride or {', '.join(given)}, not both")
+    from stridebeat.config.strides import load_profile  # profiles (files, the fit) load only when one is named
+
+    fit = load_profile(v["stride"])
+    speed = plan.distance_m / plan.target_time_s
+    step = fit.step_length_at(speed)
+    try:
+        return StrideModel(step_length_m=step, race_pace_mps=speed)
+    except PlanError:
+        raise PlanError(
+            f"stride profile {v['stride']!r} gives {step:.2f} m steps at {speed:.2f} m/s, outside what plans take: "
+            "calibrate with a run nearer this pace"
+        ) from None
+
+
+def read_splits(path: str) -> tuple[float, ...]:
+    """100 m splits from a file: the JSON of ``plan --json`` (its ``splits``), or a CSV of splits or elapsed times
+    (a column named split/split_s or elapsed/elapsed_s under a header, or bare numbers: splits)."""
+    import csv
+    import json
+
+    try:
+        text = open(path, encoding="utf-8").read()  # noqa: SIM115 - read whole, closed at once
+    except OSError as exc:
+        raise UsageError(f"--splits-from {path}: {exc.strerror or exc}") from None
+    try:
+        if text.lstrip().startswith("{"):
+            rows = json.loads(text).get("splits") or []
+            return tuple(float(r["split_s"]) for r in rows) or _no_splits(path)
+        table = [[c.strip() for c in row] for row in csv.reader(text.splitlines()) if any(c.strip() for c in row)]
+        header = [c.lower() for c in table[0]] if table else []
+        for names, elapsed in ((("split_s", "split"), False), (("elapsed_s", "elapsed"), True)):
+            col = next((header.index(n) for n in names if n in header), None)
+            if col is not None:
+                values = [float(row[col]) for row in table[1:]]
+                if elapsed:
+                    values = [b - a for a, b in zip([0.0, *values], values)]
+                return tuple(values) or _no_splits(path)
+        return tuple(float(c) for row in table for c in row if c) or _no_splits(path)
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        raise UsageError(
+            f"--splits-from {path}: not a CSV of 100 m splits nor the JSON of 'stridebeat plan --json'"
+        ) from None
+
+
+def _no_splits(path: str) -> tuple[float, ...]:
+    raise UsageError(f"--splits-from {path}: no splits in the file")
 
 
 def _check_metronome(cadence: float, duration: float | None, *, any_cadence: bool) -> None:

@@ -37,6 +37,7 @@ from platformdirs import user_config_dir
 
 from stridebeat.atomic import write_text
 from stridebeat.config import gate, settings
+from stridebeat.config.names import SUFFIX, check_name
 from stridebeat.config.units import parse_duration
 from stridebeat.core.assets import presets_dir
 from stridebeat.errors import OutputError, PresetError, StridebeatError, UsageError
@@ -44,16 +45,11 @@ from stridebeat.errors import OutputError, PresetError, StridebeatError, UsageEr
 SCHEMA = 1
 KINDS = ("rep", "session")
 ENV_DIR = "STRIDEBEAT_PRESETS_DIR"
-SUFFIX = ".toml"
-NAME_MAX = 64
 META_KEYS = ("schema", "kind", "description")
 REPEAT_RANGE = (1, 50)
 MAX_REPS = 100  # reps in a session, nested sessions expanded: a day's training many times over
 MAX_DEPTH = 4  # sessions inside sessions
 REST_RANGE_S = (10.0, 3600.0)  # the rest cues need 10 s; an hour is no longer a rest
-_NAME_CHARS = re.compile(r"^[A-Za-z0-9_.-]+$")
-# Names Windows reserves for devices: a preset folder synced to a Windows machine must still work there.
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of document\)$")
 
 
@@ -91,28 +87,6 @@ def user_dir() -> Path:
     if env:
         return Path(env).expanduser()
     return Path(user_config_dir("stridebeat")) / "presets"
-
-
-def check_name(name: str) -> str:
-    """A preset name is a safe file name; PresetError (one line) otherwise."""
-    hint = "use letters, digits, '-', '_' and '.', e.g. cadence-500-85"
-    if not name:
-        raise PresetError(f"preset name is empty: {hint}")
-    if "/" in name or "\\" in name or os.sep in name:
-        raise PresetError(f"preset name {name!r} contains a path separator: {hint}")
-    if ".." in name:
-        raise PresetError(f"preset name {name!r} contains '..': {hint}")
-    if name.lower().endswith(SUFFIX):
-        raise PresetError(f"preset name {name!r} ends in {SUFFIX}: give the name alone, e.g. {name[: -len(SUFFIX)]!r}")
-    if name.startswith("."):
-        raise PresetError(f"preset name {name!r} starts with a dot (a hidden file): {hint}")
-    if len(name) > NAME_MAX:
-        raise PresetError(f"preset name is {len(name)} characters long: keep it to {NAME_MAX}")
-    if not _NAME_CHARS.match(name):
-        raise PresetError(f"preset name {name!r} has characters other than letters, digits, '-', '_' and '.': {hint}")
-    if name.split(".")[0].lower() in _RESERVED:
-        raise PresetError(f"preset name {name!r} is reserved for a device on Windows: choose another")
-    return name
 
 
 def is_path(name_or_path: str | os.PathLike) -> bool:

@@ -22,7 +22,7 @@ from stridebeat.errors import UsageError
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Setting:
     key: str
-    kind: str  # float, int, time, duration, share, splits, choice, bool
+    kind: str  # float, int, time, duration, share, splits, choice, bool, name, path
     group: str  # plan, stride, sound, metronome
     help: str
     default: Any = None
@@ -74,6 +74,29 @@ SETTINGS: tuple[Setting, ...] = (
         group="plan",
         help="Custom splits per 100 m, e.g. 12.2,11.9,12.6,14.3 (implies --strategy custom).",
         metavar="S1,S2,…",
+    ),
+    Setting(
+        key="splits_from",
+        kind="path",
+        group="plan",
+        help="Custom splits from a file: a CSV of 100 m splits (or elapsed times), or the JSON of 'stridebeat plan "
+        "--json' (replay your own race).",
+        metavar="FILE",
+    ),
+    Setting(
+        key="like",
+        kind="name",
+        group="plan",
+        help="Pace it like a race of the library, scaled to --time (its own time without): e.g. van-niekerk-2016 "
+        "('stridebeat races' lists them).",
+        metavar="RACE",
+    ),
+    Setting(
+        key="sex",
+        kind="choice",
+        group="plan",
+        help="M or F: the default 400 m shape, and the level a time implies (without it, the men's bands).",
+        choices=("M", "F"),
     ),
     Setting(
         key="first_half",
@@ -149,6 +172,13 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="M",
     ),
     Setting(
+        key="stride",
+        kind="profile",
+        group="stride",
+        help="Your stride profile, saved by 'stridebeat calibrate RUN --save NAME' from a recorded run.",
+        metavar="NAME",
+    ),
+    Setting(
         key="hold_last",
         kind="float",
         group="stride",
@@ -210,6 +240,14 @@ SETTINGS: tuple[Setting, ...] = (
         help="Output sample rate (22050, 32000, 44100, 48000, 88200, 96000).",
         default=44100,
         metavar="HZ",
+    ),
+    Setting(
+        key="quality",
+        kind="choice",
+        group="sound",
+        help="Encoding of .ogg and .mp3 files: high keeps the calls as in the WAV; medium and small are smaller files.",
+        default="high",
+        choices=("high", "medium", "small"),  # core.track.QUALITIES; the words stay here so --help loads no numpy
     ),
     Setting(
         key="lead_in",
@@ -289,7 +327,7 @@ SETTINGS += (
         kind="float",
         group="voice",
         help="Lower the clicks by this many dB while a voice speaks (they never stop).",
-        default=4.0,
+        default=10.0,
         metavar="DB",
     ),
 )
@@ -302,13 +340,16 @@ _PLAN_KEYS = tuple(s.key for s in SETTINGS if s.group in ("plan", "stride"))
 _SAME_THING = {
     "time": ("intensity",),
     "intensity": ("time",),
-    "splits": ("time", "intensity", "strategy", "first_half", "differential"),  # typed splits define the time
+    "splits": ("time", "intensity", "strategy", "first_half", "differential", "splits_from", "like"),
+    "splits_from": ("time", "intensity", "strategy", "first_half", "differential", "splits", "like"),
+    "like": ("strategy", "first_half", "differential", "splits", "splits_from"),
     "strategy": ("splits",),
     "first_half": ("differential",),
     "differential": ("first_half",),
-    "steps_per_100m": ("step_length", "height"),
-    "step_length": ("steps_per_100m", "height"),
-    "height": ("steps_per_100m", "step_length"),
+    "steps_per_100m": ("step_length", "height", "stride"),
+    "step_length": ("steps_per_100m", "height", "stride"),
+    "height": ("steps_per_100m", "step_length", "stride"),
+    "stride": ("steps_per_100m", "step_length", "height"),
     "reference_time": ("max_speed",),
     "max_speed": ("reference_time",),
 }
@@ -339,6 +380,12 @@ def parse_value(setting: Setting, value: Any) -> Any:
         if value not in setting.choices:
             raise UsageError(f"{flag} {value!r} is not one of {', '.join(setting.choices)}")
         return value
+    if kind in ("name", "path", "profile"):
+        text = str(value).strip()
+        if not text:
+            what = {"name": "race name", "path": "file name", "profile": "stride profile name"}[kind]
+            raise UsageError(f"{flag} needs a {what}")
+        return text
     if kind == "time":
         return parse_time(value, what="time" if setting.key == "time" else flag)
     if kind == "duration":

@@ -1,13 +1,14 @@
 """The race plan: distance, target time, start and split strategy → a velocity profile.
 
-Sources: elite 400 m races run the first 200 m in 47.6–48.6 % of the total (P-J Vazel's
-split analyses); the second 100 m is the fastest and the fourth the slowest; velocity peaks between 50 and 100 m
-(Hanon & Gajer 2009) and fades after it; acceleration is mono-exponential (Clark & Ryan 2022). The ``race`` strategy is
+Sources: the reference race library (``races.toml``: published races with 100 m splits) fixes the default shape;
+velocity peaks between 50 and 100 m and fades after it (Hanon & Gajer 2009); acceleration is mono-exponential (Clark &
+Ryan 2022). The ``race`` strategy is
 
-    v(u) = v_max · (1 − e^(−u/τ)) · (1 − φ·(u/U)³),      U = target time − reaction,
+    v(u) = v_max · (1 − e^(−u/τ)) · (1 − φ·h(u/U)),      U = target time − reaction,
 
-a fade that grows with the cube of time (``FADE_POWER``), so most speed is lost late, as measured. v_max comes in closed
-form from the target time; φ (the fade) is solved from the share of time spent in the first half of the race.
+with h(s) a fade that grows with time as s^p (``FadeShape.power``; a power between two whole numbers mixes the two, so
+v stays a cubic and position stays in closed form). v_max comes in closed form from the target time; φ (the fade) comes
+from the runner's level, or is solved from a requested share of time in the first half.
 """
 
 from __future__ import annotations
@@ -38,13 +39,68 @@ RECORDS_S = {100: 9.58, 200: 19.19, 300: 30.81, 400: 43.03, 600: 72.81, 800: 100
 DISTANCE_RANGE_M = (100.0, 1000.0)
 # Slower than this is not running: pacing a walk is not what the tool is for, and the stride model has no data there.
 MIN_AVERAGE_SPEED = 2.0
-# 400 m: the first 200 m takes ~48 % of the total (Vazel). Other distances are given a fade instead (fraction of
-# peak speed lost by the finish): sprinters lose ~5 % over 100 m and ~10 % over 200 m; 400 m world class 23 %, national
-# 14 % (Hanon & Gajer 2009); 800 m and 1000 m runners kick, so their average fade is modest.
-DEFAULT_FIRST_HALF_SHARE_400 = 0.48
-DEFAULT_FADE = ((100.0, 0.05), (200.0, 0.10), (300.0, 0.15), (400.0, 0.18), (600.0, 0.18), (1000.0, 0.15))
 FADE_RANGE = (0.0, 0.6)
-FADE_POWER = 3
+SEXES = ("M", "F")
+# Reaction times a runner can have out of the blocks: faster is a false start, slower is not racing.
+REACTION_RANGE_S = (0.1, 0.4)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FadeShape:
+    """How the speed fades: h(s) = s^power for s = u/U, mixed between whole powers; φ lost at the finish. Power 0
+    stands for 2s − s², a fade that comes early and levels off (h(1) = 1 all the same)."""
+
+    tau_s: float
+    power: float  # 0 (most of the fade early), 1 (a steady fade from the gun) to 3 (most of it late)
+    fade: float
+
+    def poly(self) -> tuple[float, float, float]:
+        """The coefficients of s, s² and s³ in h(s)."""
+        p = min(max(self.power, 0.0), 3.0)
+        low = min(int(p), 2)
+        w = p - low
+        h = [0.0, 0.0, 0.0, 0.0]
+        if low == 0:
+            h[1] += 2.0 * (1.0 - w)
+            h[2] -= 1.0 - w
+        else:
+            h[low] += 1.0 - w
+        h[low + 1] += w
+        return h[1], h[2], h[3]
+
+
+# The default 400 m shape per sex, fitted to the library's 400 m races (least absolute error of the 100 m segments and
+# of the elapsed time at every published mark, at each race's own reaction time); bench/validate_model.py refits it and
+# reports leave-one-out errors. Its fade φ is the world-class one at FADE_CENTRE_400_S; within world class the races
+# show slower runners fading more, by FADE_PER_S_400 per second of 400 m time. NATIONAL_FADE_400 gives the fatigue
+# index Hanon & Gajer (2009) measured at national level (14.4 % of peak speed lost by the last 50 m; 23 % world class).
+SHAPE_400 = {
+    "M": FadeShape(tau_s=1.043, power=1.546, fade=0.244),
+    "F": FadeShape(tau_s=1.027, power=1.132, fade=0.283),
+}
+FADE_PER_S_400 = {"M": 0.040, "F": 0.0391}
+FADE_CENTRE_400_S = {"M": 44.5, "F": 50.5}
+NATIONAL_FADE_400 = {"M": 0.179, "F": 0.185}
+# The world-class fade stays within the fades that lose 19.2 % and 26.8 % of peak speed by the last 50 m (inside
+# Hanon & Gajer's 23 % ± 4 points, about the spread of the library's world-class races timed every 50 m), however far
+# the time is from the centre.
+WORLD_FADE_RANGE_400 = {"M": (0.238, 0.330), "F": (0.244, 0.335)}
+# Other distances, between which the shape moves linearly with distance: sprinters lose ~5 % of peak speed over 100 m
+# and ~10 % over 200 m, most of it late (a cubic fade that matches the library's 200 m races); 800 m runners go out
+# fast and lose most of their speed early (the early fade, its φ fitted to the library's 800 m races). None marks the
+# 400 m shape above.
+DISTANCE_SHAPES: tuple[tuple[float, FadeShape | None], ...] = (
+    (100.0, FadeShape(tau_s=1.2, power=3.0, fade=0.05)),
+    (200.0, FadeShape(tau_s=1.2, power=3.0, fade=0.10)),
+    (400.0, None),
+    (800.0, FadeShape(tau_s=1.2, power=0.0, fade=0.148)),
+    (1000.0, FadeShape(tau_s=1.2, power=0.0, fade=0.148)),
+)
+# The level a 400 m time implies (the coaching article's bands): world class up to the first time, national from the
+# second ("great"); in between the fade moves linearly from one to the other, so no plan jumps at a boundary.
+LEVEL_BANDS_400_S = {"M": (46.5, 48.0), "F": (53.0, 56.0)}
+# Without --sex, a 400 m time is read on the men's bands (faster than the women's record it can only be a man's).
+DEFAULT_SEX = "M"
 
 
 def record_time(distance_m: float) -> float:
@@ -60,7 +116,9 @@ class RacePlan:
 
     ``first_half_share`` (fraction of the time in the first half) and ``fade`` (fraction of peak speed lost by the
     finish) shape the ``race`` strategy; give at most one. ``splits_s`` are per-100 m times (the last one covers the
-    remainder when the distance is not a multiple of 100) for the ``custom`` strategy.
+    remainder when the distance is not a multiple of 100) for the ``custom`` strategy. ``sex`` (M or F) picks the
+    default shape and the level bands a 400 m time is read on; ``reaction_time_s`` replaces the default reaction out of
+    the blocks.
     """
 
     distance_m: float = 400.0
@@ -71,9 +129,19 @@ class RacePlan:
     first_half_share: float | None = None
     fade: float | None = None
     allow_record: bool = False
+    sex: str | None = None
+    reaction_time_s: float | None = None
 
     def __post_init__(self) -> None:
         check_distance(self.distance_m)
+        if self.sex is not None and self.sex not in SEXES:
+            raise PlanError(f"unknown sex {self.sex!r}: use M or F")
+        if self.reaction_time_s is not None:
+            lo, hi = REACTION_RANGE_S
+            if self.start != "blocks":
+                raise PlanError("a reaction time goes with a blocks start")
+            if not (math.isfinite(self.reaction_time_s) and lo <= self.reaction_time_s <= hi):
+                raise PlanError(f"reaction time {self.reaction_time_s:g} s is out of range: give {lo:g} to {hi:g} s")
         if self.start not in STARTS:
             raise PlanError(f"unknown start {self.start!r}: use one of {', '.join(STARTS)}")
         if self.strategy not in STRATEGIES:
@@ -112,6 +180,7 @@ class RacePlan:
         target_time_s: float | None = None,
         start: str = "blocks",
         allow_record: bool = False,
+        sex: str | None = None,
     ) -> RacePlan:
         """A plan from per-100 m splits; they define the total unless ``target_time_s`` is given (within 0.05 s)."""
         splits = tuple(float(s) for s in splits_s)
@@ -124,11 +193,12 @@ class RacePlan:
             splits_s=splits,
             start=start,
             allow_record=allow_record,
+            sex=sex,
         )
 
     @property
     def reaction_s(self) -> float:
-        return REACTION_S[self.start]
+        return REACTION_S[self.start] if self.reaction_time_s is None else self.reaction_time_s
 
     @property
     def split_marks_m(self) -> tuple[float, ...]:
@@ -159,21 +229,63 @@ def _check_splits(distance_m: float, splits: tuple[float, ...] | None, target_ti
         )
 
 
-def _fade_profile(plan: RacePlan, fade: float) -> Profile:
-    react, tau = plan.reaction_s, TAU_S[plan.start]
-    a = 0.0 if plan.start == "rolling" else 1.0
-    u_end = plan.target_time_s - react
-    shape: Coeffs = (1.0, 0.0, 0.0, -fade / u_end**FADE_POWER)  # g = 1 − φ·(u/U)^FADE_POWER
-    unit = Profile(reaction_s=react, tau_s=tau, a=a, knots_u=(0.0,), coeffs=(shape,))
-    # Position is linear in v_max, so the profile at v_max = 1 tells the v_max that reaches the line on time exactly.
-    vmax = plan.distance_m / float(unit.position(plan.target_time_s))
-    return Profile(
-        reaction_s=react, tau_s=tau, a=a, knots_u=(0.0,), coeffs=((vmax * shape[0], 0.0, 0.0, vmax * shape[3]),)
+def level_400(time_s: float, sex: str | None) -> float:
+    """Where a 400 m time sits between world class (0) and national level (1) on the sex's bands."""
+    world, national = LEVEL_BANDS_400_S[sex or DEFAULT_SEX]
+    return min(max((time_s - world) / (national - world), 0.0), 1.0)
+
+
+def fade_400(time_s: float, sex: str | None, shape: FadeShape | None = None, per_s: float | None = None) -> float:
+    """The default fade of a 400 m in ``time_s``: the world-class fade (``shape``'s, moved by ``per_s`` per second
+    from the centre time; the shipped ones by default) blended into the national one by the level."""
+    sex = sex or DEFAULT_SEX
+    shape = SHAPE_400[sex] if shape is None else shape
+    per_s = FADE_PER_S_400[sex] if per_s is None else per_s
+    lo, hi = WORLD_FADE_RANGE_400[sex]
+    world = min(max(shape.fade + per_s * (time_s - FADE_CENTRE_400_S[sex]), lo), hi)
+    w = level_400(time_s, sex)
+    return (1.0 - w) * world + w * NATIONAL_FADE_400[sex]
+
+
+def race_shape(plan: RacePlan) -> FadeShape:
+    """The default shape of the ``race`` strategy: at 400 m the fitted shape of the sex with its fade by level, at other
+    distances a linear blend of the shapes of the nearest listed distances."""
+    sex = plan.sex or DEFAULT_SEX
+    base = SHAPE_400[sex]
+    # The 400 m time's level carries over to a rep of another length run at the same speed.
+    at_400 = FadeShape(
+        tau_s=base.tau_s, power=base.power, fade=fade_400(plan.target_time_s * 400.0 / plan.distance_m, sex)
     )
+    shapes = [(d, at_400 if shape is None else shape) for d, shape in DISTANCE_SHAPES]
+    d = plan.distance_m
+    for (d0, s0), (d1, s1) in zip(shapes, shapes[1:]):
+        if d0 <= d <= d1:
+            k = (d - d0) / (d1 - d0)
+            return FadeShape(
+                tau_s=s0.tau_s + k * (s1.tau_s - s0.tau_s),
+                power=s0.power + k * (s1.power - s0.power),
+                fade=s0.fade + k * (s1.fade - s0.fade),
+            )
+    return shapes[-1][1]
+
+
+def _fade_profile(plan: RacePlan, fade: float, shape: FadeShape | None = None) -> Profile:
+    react = plan.reaction_s
+    a = 0.0 if plan.start == "rolling" else 1.0
+    tau = TAU_S[plan.start] if shape is None else shape.tau_s
+    h1, h2, h3 = (0.0, 0.0, 1.0) if shape is None else shape.poly()
+    u_end = plan.target_time_s - react
+    # g = 1 − φ·h(u/U), as a polynomial in u.
+    unit: Coeffs = (1.0, -fade * h1 / u_end, -fade * h2 / u_end**2, -fade * h3 / u_end**3)
+    prof = Profile(reaction_s=react, tau_s=tau, a=a, knots_u=(0.0,), coeffs=(unit,))
+    # Position is linear in v_max, so the profile at v_max = 1 tells the v_max that reaches the line on time exactly.
+    vmax = plan.distance_m / float(prof.position(plan.target_time_s))
+    coeffs: Coeffs = (vmax * unit[0], vmax * unit[1], vmax * unit[2], vmax * unit[3])
+    return Profile(reaction_s=react, tau_s=tau, a=a, knots_u=(0.0,), coeffs=(coeffs,))
 
 
 def _first_half_share(plan: RacePlan, fade: float) -> float:
-    prof = _fade_profile(plan, fade)
+    prof = _fade_profile(plan, fade, race_shape(plan))
     t_half = float(prof.time_at(plan.distance_m / 2.0, t_max=plan.target_time_s * 1.2))
     return t_half / plan.target_time_s
 
@@ -208,9 +320,13 @@ def fade_for_share(plan: RacePlan, share: float) -> float:
     return mid
 
 
-def default_fade(distance_m: float) -> float:
-    d, f = zip(*DEFAULT_FADE)
-    return float(np.interp(distance_m, d, f))
+def fatigue_index(profile: Profile, distance_m: float, time_s: float) -> float:
+    """Speed lost from the fastest 50 m to the last 50 m, as a share of the fastest (Hanon & Gajer's index)."""
+    marks = np.append(np.arange(50.0, distance_m, 50.0), distance_m)
+    t = profile.time_at(marks, t_max=time_s * 1.2)
+    t[-1] = time_s
+    v = np.diff(np.concatenate([[0.0], marks])) / np.diff(np.concatenate([[0.0], t]))
+    return float((v.max() - v[-1]) / v.max())
 
 
 def _custom_profile(plan: RacePlan) -> Profile:
@@ -263,10 +379,8 @@ def build_profile(plan: RacePlan) -> Profile:
             fade = plan.fade
         elif plan.first_half_share is not None:
             fade = fade_for_share(plan, plan.first_half_share)
-        elif plan.distance_m == 400.0:
-            fade = fade_for_share(plan, DEFAULT_FIRST_HALF_SHARE_400)
         else:
-            fade = default_fade(plan.distance_m)
-        prof = _fade_profile(plan, fade)
+            fade = race_shape(plan).fade
+        prof = _fade_profile(plan, fade, race_shape(plan))
     prof.check_positive(plan.target_time_s)
     return prof

@@ -274,12 +274,15 @@ def _check_human(phase: _Phase, stride: StrideModel, t_end: float) -> None:
     if peak <= hi and average >= lo:
         return
     factor = hi / peak if peak > hi else lo / average  # cadence scales with steps per 100 m, inversely with length
+    # The value named is rounded towards the side that fits, so it plans itself.
     if stride.steps_per_100m is not None:
         bound = "or fewer" if peak > hi else "or more"
-        fix = f"give --steps-per-100m {stride.steps_per_100m * factor:.1f} {bound}"
+        steps = (math.floor if peak > hi else math.ceil)(stride.steps_per_100m * factor * 10.0) / 10.0
+        fix = f"give --steps-per-100m {steps:.1f} {bound}"
     elif stride.step_length_m is not None:
         bound = "or more" if peak > hi else "or less"
-        fix = f"give --step-length {stride.step_length_m / factor:.2f} {bound}"
+        length = (math.ceil if peak > hi else math.floor)(stride.step_length_m / factor * 100.0) / 100.0
+        fix = f"give --step-length {length:.2f} {bound}"
     else:
         fix = "check the time, or count your steps per 100 m (--steps-per-100m)"
     what = f"{peak:.0f} steps per minute at its peak" if peak > hi else f"{average:.0f} steps per minute on average"

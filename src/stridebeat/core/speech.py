@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import dataclass, replace
 from itertools import groupby
 
@@ -33,7 +34,9 @@ class VoiceOptions:
     set_hold_s: tuple[float, float] = (1.75, 1.75)
     seed: int | None = None
     cue_lead_s: float = 0.0
-    duck_db: float = 4.0
+    # 10 dB leaves the calls at least +6 dB over the clicks in every band from 300 Hz to 4 kHz (bench/listen.py prints
+    # the figures), and every click within 12 dB of its normal level.
+    duck_db: float = 10.0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.settle_s) and 1.0 <= self.settle_s <= 60.0):
@@ -90,9 +93,14 @@ def words_for(cue: Cue, options: VoiceOptions) -> list[str]:
     if kind == "set":
         return v.command_words("set")
     if kind == "hold":
-        return v.command_words("hold the rhythm") if options.call_hold else []
+        # "hold" alone, then the split time: the recogniser heard it more often than "hold the rhythm" first.
+        return v.command_words("hold") if options.call_hold else []
     if kind == "next":
         return v.command_words("next rep")
+    if kind == "rep":
+        # A session's rep cue reads "rep N of M: …" (config/jobs.py); its value is N, the text also carries M.
+        count = _REP_COUNT.match(cue.text)
+        return v.rep_words(int(count[1]), int(count[2])) if count else []
     if kind == "split":
         said = []
         if options.calls in ("distance", "both") and cue.distance_m is not None:
@@ -116,8 +124,8 @@ def words_for(cue: Cue, options: VoiceOptions) -> list[str]:
 def speech_events(schedule: Schedule, options: VoiceOptions, samplerate: int) -> list[tuple[float, np.ndarray]]:
     """(time, mono audio) of every spoken cue; the audio's first sample is the speech onset.
 
-    Cues at the same moment are said as one phrase, in ``SAY_ORDER`` (at 200 m: the split time, then "hold the
-    rhythm"), so two calls never talk over each other and the phrase still starts on its mark.
+    Cues at the same moment are said as one phrase, in ``SAY_ORDER`` (at 200 m: "hold", then the split time), so two
+    calls never talk over each other and the phrase still starts on its mark, where the markers of its cues sit.
     """
     if not options.speaks:
         return []
@@ -134,7 +142,10 @@ def speech_events(schedule: Schedule, options: VoiceOptions, samplerate: int) ->
     return [(t_s, bank.phrase(tokens)) for t_s, tokens in calls]
 
 
-SAY_ORDER = ("marks", "set", "split", "finish", "hold", "rest", "remaining", "next", "countdown")
+# "hold" before "split": the hold word is the call to act on at that very step, so it starts on the hold point and the
+# time follows it.
+SAY_ORDER = ("rep", "marks", "set", "hold", "split", "finish", "rest", "remaining", "next", "countdown")
+_REP_COUNT = re.compile(r"rep (\d+) of (\d+)\b")
 
 
 def _say_rank(cue: Cue) -> int:

@@ -23,6 +23,8 @@ PAN_FAR = 0.35  # gain of a footstrike in the opposite ear when panning follows 
 # Voice clips are loudness-matched with phrase peaks of 0.15–0.5, clicks peak at 0.7: +6 dB puts speech on top of the
 # rhythm (the master level then keeps the sum under −1 dBFS), which the offline recogniser needs to hear every tenth.
 SPEECH_GAIN = 2.0
+# How a lossy file (.ogg, .mp3) is encoded; export/audio.py maps each to an encoder setting.
+QUALITIES = ("high", "medium", "small")
 # Without a voice, the chime stands in for the calls: at each split and the finish, and through a session's rests.
 CHIMED = ("split", "finish", "rest", "remaining", "countdown", "next")
 
@@ -40,8 +42,11 @@ class SoundOptions:
     samplerate: int = 44100
     lead_in_s: float | None = None  # default: 5 s before a race's gun, none before a metronome
     tail_s: float = 2.0
+    quality: str = "high"  # one of QUALITIES
 
     def __post_init__(self) -> None:
+        if self.quality not in QUALITIES:
+            raise UsageError(f"unknown quality {self.quality!r}: use one of {', '.join(QUALITIES)}")
         if self.click not in sounds.CLICKS:
             raise UsageError(f"unknown sound {self.click!r}: use one of {', '.join(sounds.CLICKS)}")
         if self.samplerate not in SAMPLERATES:
@@ -69,6 +74,7 @@ class Track:
     gains: np.ndarray  # float32 (n_events, 2)
     sounds: tuple[np.ndarray, ...]  # mono float32
     marks: tuple[tuple[int, str], ...] = ()  # (frame, label): gun, splits, hold, finish
+    quality: str = "high"  # how a lossy file of it is encoded (SoundOptions.quality); rendering ignores it
 
     @property
     def duration_s(self) -> float:
@@ -202,4 +208,5 @@ def build_track(
         gains=gains_a,
         sounds=tuple(bank),
         marks=marks,
+        quality=options.quality,
     )

@@ -89,8 +89,13 @@ TENTHS: tuple[str, ...] = tuple(f"point {_ONES[d]}" for d in range(10))
 DISTANCES: tuple[str, ...] = tuple(f"{_ONES[h]} hundred" for h in range(1, 10)) + ("one thousand",)
 COMMANDS: tuple[str, ...] = ("on your marks", "set", "go", "hold", "hold the rhythm", "rest", "next rep", "finish")
 _UNITS: tuple[str, ...] = ("minute", "minutes", "second", "seconds", "ninety")
+# A session's rep count goes to 100: above fifty nine a count is its tens and its ones ("sixty" + "one"), and 100 is
+# "one hundred" (a distance clip).
+_COUNT_TENS: tuple[str, ...] = ("sixty", "seventy", "eighty", "ninety")
+_REP_WORDS: tuple[str, ...] = ("rep", "of")
+MAX_COUNT = 100
 
-VOCABULARY: frozenset[str] = frozenset(NUMBERS + TENTHS + DISTANCES + COMMANDS + _UNITS)
+VOCABULARY: frozenset[str] = frozenset(NUMBERS + TENTHS + DISTANCES + COMMANDS + _UNITS + _COUNT_TENS + _REP_WORDS)
 
 _MIN_TENTHS = 90  # 9.0 s: nobody runs 100 m faster
 _MAX_TENTHS = 5999  # 599.9 s: "nine minutes fifty nine point nine" is the longest time the vocabulary can say
@@ -209,6 +214,26 @@ def countdown_words(n: int) -> list[str]:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= 10:
         raise UsageError(f"cannot count down from {n!r}: countdown numbers go from 1 to 10")
     return [NUMBERS[int(n)]]
+
+
+def count_words(n: int) -> list[str]:
+    """Tokens that say a whole count from 1 to 100 (a rep's number or a session's rep total); UsageError otherwise."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= MAX_COUNT:
+        raise UsageError(f"cannot say a count of {n!r}: counts go from 1 to {MAX_COUNT}")
+    n = int(n)
+    if n < 60:
+        return [NUMBERS[n]]
+    if n == MAX_COUNT:
+        return ["one hundred"]
+    tens, ones = divmod(n, 10)
+    return [_COUNT_TENS[tens - 6]] + ([_ONES[ones]] if ones else [])
+
+
+def rep_words(n: int, total: int) -> list[str]:
+    """Tokens that name a rep of a session as a coach does: ``rep_words(2, 3)`` says "rep two of three"."""
+    if isinstance(n, numbers.Integral) and isinstance(total, numbers.Integral) and n > total:
+        raise UsageError(f"rep {n} of {total} does not exist: a rep's number is at most the session's rep count")
+    return ["rep", *count_words(n), "of", *count_words(total)]
 
 
 def command_words(command: str) -> list[str]:

@@ -23,6 +23,7 @@ from stridebeat.core.render import Renderer
 from stridebeat.core.track import MAX_TRACK_S, Track
 from stridebeat.errors import OutputError, UsageError
 from stridebeat.export import wav
+from stridebeat.export.chapters import Chapter, write_chapters
 from stridebeat.export.markers import marker_chunks
 
 # extension → (libsndfile format, subtype)
@@ -34,6 +35,9 @@ FORMATS = {
 }
 # MPEG-1 Layer III takes 32, 44.1 and 48 kHz; libsndfile's encoder refuses more.
 MAX_RATE = {".mp3": 48000}
+# libsndfile's compression level (0 best … 1 smallest) per track quality, with MP3 at a variable bit rate: libsndfile's
+# own defaults thinned the calls; "high" keeps them as heard in the WAV (bench/listen.py, README).
+COMPRESSION = {"high": 0.0, "medium": 0.2, "small": 0.5}
 BLOCK_FRAMES = 1 << 16
 
 
@@ -99,7 +103,7 @@ def export_track(
     progress : callable(done_frames, total_frames), optional
         Called after each block.
     markers : bool
-        Put ``track.marks`` in a WAV file as cue points with labels (other formats carry none).
+        Put ``track.marks`` in the file: cue points with labels in a WAV, chapters in MP3, FLAC and OGG.
 
     Raises
     ------
@@ -144,13 +148,35 @@ def write_track(
     import soundfile as sf  # on first use: a WAV is written without libsndfile
 
     try:
-        with sf.SoundFile(tmp, "w", samplerate=track.samplerate, channels=2, format=fmt, subtype=subtype) as out:
+        lossy: dict[str, float | str] = (
+            {"compression_level": COMPRESSION[track.quality]} if fmt in ("OGG", "MP3") else {}
+        )
+        if fmt == "MP3":
+            lossy["bitrate_mode"] = "VARIABLE"
+        with sf.SoundFile(
+            tmp, "w", samplerate=track.samplerate, channels=2, format=fmt, subtype=subtype, **lossy
+        ) as out:
             # libsndfile's own float→short path converts sample by sample with clipping checks, 3–4× slower.
             to_pcm16 = _Pcm16() if subtype == "PCM_16" else None
             for block in blocks:
                 out.write(to_pcm16.convert(block) if to_pcm16 else block)
     except (sf.SoundFileRuntimeError, OSError) as exc:
         raise OutputError(f"cannot write {target}: {_reason(exc, tmp.parent)}") from None
+    if markers and track.marks:
+        # Where phone players show the marks: ID3 chapters in MP3, Vorbis-comment chapters in FLAC and OGG.
+        write_chapters(tmp, chapters(track), track.duration_s, container=target.suffix)
+
+
+def chapters(track: Track) -> list[Chapter]:
+    """The track's marks as chapters; marks in the same millisecond (a rep and its first call) share one."""
+    out: list[Chapter] = []
+    for frame, label in sorted(track.marks, key=lambda m: m[0]):
+        start = frame / track.samplerate
+        if out and round(start * 1000) == round(out[-1].start_s * 1000):
+            out[-1] = Chapter(start_s=out[-1].start_s, title=f"{out[-1].title} · {label}")
+        else:
+            out.append(Chapter(start_s=start, title=label))
+    return out
 
 
 def _reason(exc: Exception, folder: Path) -> str:

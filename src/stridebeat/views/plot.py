@@ -16,6 +16,7 @@ import numpy as np
 from stridebeat.atomic import atomic_file
 from stridebeat.config.jobs import Job
 from stridebeat.core.clock import format_time
+from stridebeat.core.races import Race
 from stridebeat.core.schedule import PlannedRace
 from stridebeat.errors import UsageError
 
@@ -29,7 +30,9 @@ def plan_series(planned: PlannedRace) -> dict[str, np.ndarray | float | None]:
     """The curves and marks that ``plot_plan`` draws, as data.
 
     Cadence is the schedule's own (``PlannedRace.cadence_at``), the hold included, so its integral over a split is
-    that split's step count.
+    that split's step count. Step length is speed over cadence once the runner steps in rhythm; until the first
+    footstrike it is that first step's length (the cadence there is one step spread over the push from the blocks,
+    and speed over it would draw a long step that shrinks at the first footstrike: an artefact, not a stride).
     """
     prof, T = planned.profile, planned.plan.target_time_s
     # From first movement: before the reaction the runner is still and has no cadence or step length.
@@ -37,13 +40,17 @@ def plan_series(planned: PlannedRace) -> dict[str, np.ndarray | float | None]:
     v = prof.velocity(t)
     t_peak = float(t[int(np.argmax(v))])
     f = planned.cadence_at(t)
+    steps = planned.schedule.steps_s
+    t_first = float(steps[0]) if len(steps) and prof.a > 0 else float(prof.reaction_s)
+    step = np.where(t < t_first, float(prof.position(t_first)), v / np.maximum(f, 1e-9))
     hold_m = planned.plan.distance_m - planned.hold_last_m if planned.hold_start_s is not None else None
     return {
         "time_s": t,
         "distance_m": prof.position(t),
         "velocity_mps": v,
         "cadence_spm": 60.0 * f,
-        "step_length_m": v / np.maximum(f, 1e-9),
+        "step_length_m": step,
+        "first_step_s": t_first,
         "split_distance_m": np.array([r.distance_m for r in planned.splits]),
         "split_elapsed_s": np.array([r.elapsed_s for r in planned.splits]),
         "accel_end_m": float(prof.position(t_peak)),
@@ -51,7 +58,7 @@ def plan_series(planned: PlannedRace) -> dict[str, np.ndarray | float | None]:
     }
 
 
-def _draw(axes, planned: PlannedRace, s: dict, title: str) -> None:
+def _draw(axes, planned: PlannedRace, s: dict, title: str, reference: Any = None) -> None:
     x = s["distance_m"]
     rows = (
         ("velocity_mps", "speed (m/s)", "C0"),
@@ -64,11 +71,23 @@ def _draw(axes, planned: PlannedRace, s: dict, title: str) -> None:
             ax.axvspan(s["hold_start_m"], planned.plan.distance_m, color=HOLD_COLOR, lw=0)
         for d in s["split_distance_m"]:
             ax.axvline(d, color="0.6", lw=0.8, ls="--")
-        ax.plot(x, s[key], color=color, lw=1.6)
+        if key == "cadence_spm":
+            # Cadence from the first footstrike, on an axis fitted to it: its 5-10 % variation is what matters.
+            stepping = s["time_s"] >= s["first_step_s"]
+            ax.plot(x[stepping], s[key][stepping], color=color, lw=1.6)
+            lo, hi = float(np.min(s[key][stepping])), float(np.max(s[key][stepping]))
+            pad = max(2.0, 0.08 * (hi - lo))
+            ax.set_ylim(lo - pad, hi + pad)
+        else:
+            ax.plot(x, s[key], color=color, lw=1.6)
         ax.set_ylabel(label)
         ax.grid(True, axis="y", color="0.9")
         ax.set_xlim(0.0, planned.plan.distance_m)
     top = axes[0]
+    if reference is not None:
+        label, rx, rv = reference
+        top.plot(rx, rv, color="0.25", lw=1.2, ls="--", label=label)
+        top.legend(loc="lower center", bbox_to_anchor=(0.5, 0.1), fontsize=8, frameon=False)
     top.set_title(title, fontsize=10)
     for d, t in zip(s["split_distance_m"], s["split_elapsed_s"]):
         top.annotate(
@@ -113,6 +132,18 @@ def _draw(axes, planned: PlannedRace, s: dict, title: str) -> None:
     axes[-1].set_xlabel("distance (m)")
 
 
+def _reference_curve(race: Race | None, planned: PlannedRace) -> tuple[str, np.ndarray, np.ndarray] | None:
+    """The reference race's speed against distance, scaled to the plan's time (None when it has another distance)."""
+    if race is None or race.event_m != planned.plan.distance_m:
+        return None
+    from stridebeat.views.compare import reference_profile
+
+    T = planned.plan.target_time_s
+    prof = reference_profile(race, planned.plan.distance_m, T)
+    t = np.linspace(prof.reaction_s, T, SAMPLES)
+    return f"like {race.label}, scaled to {format_time(T)}", prof.position(t), prof.velocity(t)
+
+
 def check_plot_path(path: str | os.PathLike[str]) -> None:
     """UsageError unless the name ends in .png or .svg, or when matplotlib is missing: before any work."""
     ext = Path(path).suffix.lower()
@@ -122,16 +153,25 @@ def check_plot_path(path: str | os.PathLike[str]) -> None:
         raise UsageError("plotting needs matplotlib: pip install 'stridebeat[plot]'")
 
 
-def plot_job(job: Job, path: str | os.PathLike[str], *, force: bool = True) -> list[dict[str, Any]]:
-    """Draw every planned rep of ``job`` (one column each) to a PNG or SVG file; UsageError for a bare metronome."""
+def plot_job(
+    job: Job, path: str | os.PathLike[str], *, force: bool = True, reference: Race | None = None
+) -> list[dict[str, Any]]:
+    """Draw every planned rep of ``job`` (one column each) to a PNG or SVG file; UsageError for a bare metronome.
+    ``reference``: a library race whose speed, scaled to each rep's time, is drawn beside the plan's."""
     plans = [rep.planned for rep in job.reps if rep.planned is not None]
     if not plans:
         raise UsageError("a plain metronome has no race plan to plot")
-    result = plot_plan(plans, path, replace=force)
+    result = plot_plan(plans, path, replace=force, reference=reference)
     return result if isinstance(result, list) else [result]
 
 
-def plot_plan(planned: PlannedRace | list[PlannedRace], path: str | os.PathLike[str], *, replace: bool = True) -> Any:
+def plot_plan(
+    planned: PlannedRace | list[PlannedRace],
+    path: str | os.PathLike[str],
+    *,
+    replace: bool = True,
+    reference: Race | None = None,
+) -> Any:
     """Draw a plan (or each rep of a session, side by side) to a PNG or SVG file, chosen by the extension.
 
     Parameters
@@ -172,7 +212,7 @@ def plot_plan(planned: PlannedRace | list[PlannedRace], path: str | os.PathLike[
     axes = fig.subplots(3, n, sharex="col", sharey="row", squeeze=False)
     for i, (p, s) in enumerate(zip(reps, series)):
         title = f"{p.plan.distance_m:g} m in {format_time(p.plan.target_time_s)}"
-        _draw(axes[:, i], p, s, f"rep {i + 1}: {title}" if n > 1 else title)
+        _draw(axes[:, i], p, s, f"rep {i + 1}: {title}" if n > 1 else title, _reference_curve(reference, p))
     # Written as every output file is (stridebeat.atomic): whole or not at all; a plot is derived, so not synced.
     with atomic_file(path, durable=False, replace=replace) as (fh, _):
         fig.savefig(fh, format=ext[1:])
