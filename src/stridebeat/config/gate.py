@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from stridebeat.config.music import MusicOptions, music_options
 from stridebeat.config.settings import SETTINGS, with_defaults
 from stridebeat.core.plan import RacePlan, check_distance
 from stridebeat.core.schedule import CADENCE_RANGE_SPM, HUMAN_CADENCE_SPM
@@ -33,6 +34,7 @@ class Built:
     sound: SoundOptions
     voice: VoiceOptions
     metronome: tuple[float, float | None] | None  # (cadence_spm, duration_s or None) for a plain metronome
+    music: MusicOptions | None = None  # the runner's songs (--music), None without
 
 
 def build(values: Mapping[str, Any]) -> Built:
@@ -63,6 +65,7 @@ def build(values: Mapping[str, Any]) -> Built:
         tail_s=v["tail"],
         quality=v["quality"],
     )
+    music = music_options(v)
     if is_metronome(v):
         given = [
             s.flag
@@ -79,6 +82,7 @@ def build(values: Mapping[str, Any]) -> Built:
             sound=sound,
             voice=voice,
             metronome=(v["cadence"], v["duration"]),
+            music=music,
         )
     if values.get("duration") is not None:
         raise UsageError("--duration goes with --cadence (a plain metronome); a race lasts its --time")
@@ -147,7 +151,7 @@ def build(values: Mapping[str, Any]) -> Built:
             race_pace_mps=race_pace,
         )
     hold = v["hold_last"] if v["hold_last"] is not None else min(DEFAULT_HOLD_M, plan.distance_m / 2)
-    return Built(plan=plan, stride=stride, hold_last_m=hold, sound=sound, voice=voice, metronome=None)
+    return Built(plan=plan, stride=stride, hold_last_m=hold, sound=sound, voice=voice, metronome=None, music=music)
 
 
 def _profile_stride(v: dict[str, Any], plan: RacePlan) -> StrideModel:

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from stridebeat.config import gate, settings
+from stridebeat.config.music import MusicMix, MusicOptions
 from stridebeat.core import speech
 from stridebeat.core.clock import format_time, say_duration
 from stridebeat.core.schedule import Cue, PlannedRace, Schedule, metronome_schedule, plan_race
@@ -76,6 +77,8 @@ class Job:
     voice: VoiceOptions
     session: str | None = None  # the session preset's name; None for a single rep or metronome
     open_ended: bool = False  # a metronome that plays until stopped (live only)
+    music: MusicOptions | None = None  # the runner's songs on the beat (config/music.py)
+    music_mix: dict[int, MusicMix] = field(default_factory=dict)  # per sample rate: what track() played where
 
     @property
     def duration_s(self) -> float:
@@ -95,7 +98,14 @@ class Job:
         """The job's track at ``samplerate`` (default: the job's own), voiced and mixed."""
         sound = self.sound if samplerate is None else replace(self.sound, samplerate=samplerate)
         spoken = speech.speech_events(self.schedule, self.voice, sound.samplerate)
-        return build_track(self.schedule, sound, speech=spoken, duck_db=self.voice.duck_db)
+        track = build_track(self.schedule, sound, speech=spoken, duck_db=self.voice.duck_db)
+        if self.music is None:
+            return track
+        from stridebeat.config.music import with_job_music  # librosa and Rubber Band load only for music
+
+        spans = [(track.frame_of(t), track.frame_of(t) + len(audio)) for t, audio in spoken]
+        track, self.music_mix[track.samplerate] = with_job_music(self, track, spans)
+        return track
 
     def with_schedule(self, schedule: Schedule) -> Job:
         """The same job sounding another schedule (live's every-second-step click)."""
@@ -109,7 +119,16 @@ def prepare(values: Mapping[str, Any], *, open_ended: bool = False, label: str =
     """
     rep, built = _rep(values, open_ended=open_ended, label=label)
     open_metronome = built.metronome is not None and built.metronome[1] is None
-    return Job(reps=(rep,), schedule=rep.schedule, sound=built.sound, voice=built.voice, open_ended=open_metronome)
+    if open_metronome and built.music is not None:
+        raise UsageError("--music needs a --duration or a plan")
+    return Job(
+        reps=(rep,),
+        schedule=rep.schedule,
+        sound=built.sound,
+        voice=built.voice,
+        open_ended=open_metronome,
+        music=built.music,
+    )
 
 
 def _rep(values: Mapping[str, Any], *, open_ended: bool, label: str) -> tuple[Rep, gate.Built]:
@@ -174,7 +193,7 @@ def prepare_session(preset: Preset, overrides: Mapping[str, Any] | None = None) 
         built = built or built_rep
         reps.append(replace(rep, number=n, rest_after_s=spec.rest_after_s))
     assert built is not None  # a session preset has at least one rep
-    return assemble(preset.name, reps, sound=built.sound, voice=built.voice)
+    return replace(assemble(preset.name, reps, sound=built.sound, voice=built.voice), music=built.music)
 
 
 def assemble(name: str, reps: Sequence[Rep], *, sound: SoundOptions, voice: VoiceOptions) -> Job:
@@ -194,7 +213,7 @@ def assemble(name: str, reps: Sequence[Rep], *, sound: SoundOptions, voice: Voic
             start = -lead
         gun = start + lead
         placed.append(replace(rep, number=n, start_s=start, gun_s=gun))
-        cues.append(Cue(t_s=start, kind="rep", text=f"rep {n} of {total}: {rep_brief(rep)}", value=float(n)))
+        cues.append(Cue(t_s=start, kind="rep", text=f"rep {n} of {total}: {rep_brief(rep)}", value=float(n), of=total))
         steps.append(gun + sched.steps_s)
         feet.append(sched.feet)
         cues += [replace(c, t_s=gun + c.t_s, text=f"rep {n}: {c.text}") for c in sched.cues]

@@ -22,7 +22,7 @@ from stridebeat.errors import UsageError
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Setting:
     key: str
-    kind: str  # float, int, time, duration, share, splits, choice, bool, name, path
+    kind: str  # float, int, time, duration, share, splits, choice, bool, name, path, paths
     group: str  # plan, stride, sound, metronome
     help: str
     default: Any = None
@@ -257,6 +257,52 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="DUR",
     ),
     Setting(key="tail", kind="duration", group="sound", help="Silence after the finish.", default=2.0, metavar="DUR"),
+    # Your own music on the beat of the plan (config/music.py; needs the music extra)
+    Setting(
+        key="music",
+        kind="paths",
+        group="sound",
+        help="Your songs, on the beat of the plan: files or folders (a playlist, in name order), comma-separated; "
+        "needs pip install 'stridebeat[music]' and the rubberband program.",
+        metavar="FILE,…",
+    ),
+    Setting(
+        key="music_every",
+        kind="choice",
+        group="sound",
+        help="A beat of the music on every step or every stride (default: whichever needs the smaller stretch).",
+        choices=("step", "stride"),
+    ),
+    Setting(
+        key="music_bpm",
+        kind="float",
+        group="sound",
+        help="The songs' tempo when beat detection fails, e.g. 120.",
+        metavar="BPM",
+    ),
+    Setting(
+        key="music_offset",
+        kind="float",
+        group="sound",
+        help="Time of a song's first beat in seconds, when detection misplaces it.",
+        metavar="S",
+    ),
+    Setting(
+        key="music_in_rest",
+        kind="choice",
+        group="sound",
+        help="Music in a session's rests: soft (12 dB lower, unstretched) or off.",
+        default="soft",
+        choices=("off", "soft"),
+    ),
+    Setting(
+        key="clicks",
+        kind="choice",
+        group="sound",
+        help="The footstrike clicks: on, soft (12 dB lower) or off; soft and off only with --music.",
+        default="on",
+        choices=("on", "soft", "off"),
+    ),
 )
 SETTINGS += (
     # Spoken cues
@@ -386,6 +432,10 @@ def parse_value(setting: Setting, value: Any) -> Any:
             what = {"name": "race name", "path": "file name", "profile": "stride profile name"}[kind]
             raise UsageError(f"{flag} needs a {what}")
         return text
+    if kind == "paths":  # one or more files or folders: a TOML list, or comma-separated as typed
+        from stridebeat.config.music import parse_paths
+
+        return parse_paths(value, flag)
     if kind == "time":
         return parse_time(value, what="time" if setting.key == "time" else flag)
     if kind == "duration":

@@ -34,7 +34,7 @@ class Renderer:
     def __init__(self, track: Track, *, max_block: int = MAX_BLOCK) -> None:
         self.track = track
         self.max_block = max_block
-        self._scratch = np.zeros(max(track.max_sound_frames, max_block, 1), dtype=np.float32)
+        self._scratch = np.zeros(max(max_block, 1), dtype=np.float32)  # one mix call is at most one block
         self._max_len = track.max_sound_frames
 
     @property

@@ -42,6 +42,7 @@ class Cue:
     distance_m: float | None = None
     value: float | None = None  # the number the cue speaks: elapsed time, rest length, countdown count
     mark_s: float | None = None  # the moment it refers to, when it is spoken early (a cue lead); else t_s
+    of: int | None = None  # how many there are: a rep cue's number of reps in the session
 
     @property
     def at_s(self) -> float:

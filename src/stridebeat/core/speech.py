@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import random
-import re
 from dataclasses import dataclass, replace
 from itertools import groupby
 
@@ -98,9 +97,7 @@ def words_for(cue: Cue, options: VoiceOptions) -> list[str]:
     if kind == "next":
         return v.command_words("next rep")
     if kind == "rep":
-        # A session's rep cue reads "rep N of M: …" (config/jobs.py); its value is N, the text also carries M.
-        count = _REP_COUNT.match(cue.text)
-        return v.rep_words(int(count[1]), int(count[2])) if count else []
+        return v.rep_words(int(value), cue.of) if value is not None and cue.of is not None else []
     if kind == "split":
         said = []
         if options.calls in ("distance", "both") and cue.distance_m is not None:
@@ -145,7 +142,6 @@ def speech_events(schedule: Schedule, options: VoiceOptions, samplerate: int) ->
 # "hold" before "split": the hold word is the call to act on at that very step, so it starts on the hold point and the
 # time follows it.
 SAY_ORDER = ("rep", "marks", "set", "hold", "split", "finish", "rest", "remaining", "next", "countdown")
-_REP_COUNT = re.compile(r"rep (\d+) of (\d+)\b")
 
 
 def _say_rank(cue: Cue) -> int:

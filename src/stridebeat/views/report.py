@@ -7,6 +7,7 @@ import os
 from stridebeat.config.jobs import Job
 from stridebeat.core.clock import format_time
 from stridebeat.core.track import Track
+from stridebeat.views.music import echo_report
 
 
 def summary_after_render(track: Track, job: Job, path: str | os.PathLike[str]) -> list[str]:
@@ -14,6 +15,7 @@ def summary_after_render(track: Track, job: Job, path: str | os.PathLike[str]) -
 
     Times "in the file" are what an audio editor's ruler shows (the lead-in included); race times count from the gun.
     """
+    echo_report(job)  # with --music: one line per song on stderr (tempo, confidence, stretch)
     sr = track.samplerate
     lines = [f"wrote {os.fspath(path)}: {_clock(track.duration_s)} ({track.n_frames} frames at {sr} Hz, stereo)"]
     origin = track.origin_frame / sr
@@ -55,6 +57,7 @@ def summary_after_render(track: Track, job: Job, path: str | os.PathLike[str]) -
 
 def render_line(track: Track, job: Job, path: str | os.PathLike[str]) -> str:
     """One line for a pipe or a log: file, length, where the gun is, how many clicks."""
+    echo_report(job)  # with --music: one line per song on stderr (tempo, confidence, stretch)
     gun = f"gun at {track.origin_frame / track.samplerate:.2f} s, "
     if job.session is not None:
         what = f"{len(job.reps)} reps, first {gun}"

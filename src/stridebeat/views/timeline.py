@@ -11,6 +11,7 @@ import numpy as np
 
 from stridebeat.config.jobs import Job, Rep
 from stridebeat.core.schedule import Cue, PlannedRace, Schedule
+from stridebeat.views.music import timeline_music
 
 FEET = ("R", "L")
 
@@ -33,6 +34,9 @@ def timeline(job: Job, *, gun_offset_s: float | None = None) -> dict[str, Any]:
     if gun_offset_s is not None:
         data["gun_offset_s"] = gun_offset_s
     data.update(_events(job.schedule))
+    music = timeline_music(job)  # after a render with --music: each song's span and beat → step map
+    if music is not None:
+        data["music"] = music
     return data
 
 
