@@ -250,7 +250,7 @@ Columns = tuple[list[datetime], list[float], list[float]]
 
 
 def _read_fit(data: bytes, path: str) -> Columns:
-    # Imported here: only FIT files need the SDK, and its 1 MB profile adds ~20 ms to every start-up.
+    # Imported here: only FIT files need the SDK and its large profile.
     from garmin_fit_sdk import Decoder, Stream
 
     if not Decoder(Stream.from_byte_array(bytearray(data))).is_fit():
@@ -318,7 +318,7 @@ def _read_tcx(data: bytes, path: str) -> Columns:
 
 
 def _read_gpx(data: bytes, path: str) -> Columns:
-    import gpxpy  # imported here: only GPX files need it, and it adds ~90 ms to a start-up
+    import gpxpy  # imported here: only GPX files need it
     import gpxpy.gpx
 
     try:

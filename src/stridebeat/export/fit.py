@@ -185,7 +185,7 @@ def encode_workout(workout: Workout, *, created: datetime | None = None) -> byte
     ``created`` is ``file_id.time_created`` (now by default); it and the name seed ``serial_number`` so that two
     workouts on one watch differ in (type, manufacturer, product, serial number), which the FIT file type asks for.
     """
-    # Imported here: only FIT exports need the SDK, and its 1 MB profile adds ~20 ms to every start-up.
+    # Imported here: only FIT exports need the SDK and its large profile.
     from garmin_fit_sdk import CrcCalculator, Encoder, Profile
 
     created = created or datetime.now(UTC)
