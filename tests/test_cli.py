@@ -107,7 +107,7 @@ def test_unsupported_extension(run_cli, tmp_path):
     assert_one_error_line(
         run_cli("render", "--time", "51", "-o", out),
         2,
-        "Error: cannot write '.aiff' files: name the output with one of .wav, .flac, .ogg, .mp3",
+        "Error: cannot write '.aiff' files: name the output with one of .wav, .flac, .ogg, .mp3, .fit",
     )
     assert list(tmp_path.iterdir()) == []
 

@@ -10,6 +10,7 @@ import click
 
 from stridebeat.cli import cli, is_terminal
 from stridebeat.cli.options import job_for, preset_argument, settings_options
+from stridebeat.errors import UsageError
 
 if TYPE_CHECKING:
     from stridebeat.config.jobs import Job
@@ -149,9 +150,11 @@ def render_cmd(
     from stridebeat.views.timeline import to_json
 
     # Settle every output before any work: a wrong extension or an existing file should not cost a render.
-    workout = Path(output).suffix.lower() == ".fit"
-    if not workout:
-        audio.format_for(output)
+    suffix = Path(output).suffix.lower()
+    workout = suffix == ".fit"
+    if not workout and suffix not in audio.FORMATS:
+        known = ", ".join([*audio.FORMATS, ".fit"])
+        raise UsageError(f"cannot write {suffix or 'no extension'!r} files: name the output with one of {known}")
     outputs = [Path(p) for p in (output, timeline, labels) if p is not None]
     check_targets(outputs, force=True)  # everything but existence first: a bad name must not reach the prompt
     taken = [str(p) for p in outputs if p.exists()]

@@ -1,0 +1,221 @@
+"""The runner's own music in a job (issue 16): the settings' record, and the music of a job's track.
+
+This module imports nothing heavy at the top: ``stridebeat.music`` (librosa, the rubberband program) loads only when a
+job has music, so a render without music starts as fast as before and the extra stays optional.
+
+Sessions: each rep gets its own ``music_track`` on its steps (on the job clock), continuing the playlist where the
+previous rep left it. In the rests the next song plays unstretched 12 dB lower (``--music-in-rest soft``) or not at all.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from stridebeat.errors import UsageError
+
+if TYPE_CHECKING:
+    from stridebeat.config.jobs import Job
+    from stridebeat.core.track import Track
+
+INSTALL = "music needs: pip install 'stridebeat[music]' (and the rubberband program: apt-get install rubberband-cli)"
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
+SOFT_DB = 12.0  # clicks=soft, and the music in a rest with music_in_rest=soft
+REST_FADE_S = 1.0
+REST_MARGIN_S = 1.0  # the rest's music stops this long before the next rep's first command
+
+
+def parse_paths(value: Any, flag: str) -> tuple[str, ...]:
+    """Files or folders, as a TOML list or comma-separated text; each must exist (one-line UsageError)."""
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    paths = tuple(str(p).strip() for p in items if str(p).strip())
+    if not paths:
+        raise UsageError(f"{flag} needs a song file or a folder of songs")
+    for p in paths:
+        if not os.path.exists(p):
+            raise UsageError(f"{flag} {p}: no such file or folder; check the path")
+    return paths
+
+
+def expand(paths: Sequence[str]) -> tuple[Path, ...]:
+    """The playlist: files as given, a folder's audio files in name order."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES)
+            if not found:
+                raise UsageError(f"--music {p}: the folder holds no audio ({', '.join(AUDIO_SUFFIXES)}); add songs")
+            out += found
+        else:
+            out.append(p)
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MusicOptions:
+    """The music settings of a job (``--music`` and friends)."""
+
+    songs: tuple[Path, ...]
+    every: str | None = None  # "step", "stride", or None: whichever stretches less
+    bpm: float | None = None
+    offset_s: float | None = None
+    in_rest: str = "soft"  # "soft" or "off"
+    clicks: str = "on"  # "on", "soft" or "off"
+
+
+def music_options(v: dict[str, Any]) -> MusicOptions | None:
+    """The gate's part: the record from parsed values (with defaults), or None without --music."""
+    if v.get("music") is None:
+        if v.get("clicks", "on") != "on":
+            raise UsageError(f"--clicks {v['clicks']} goes with --music: without music the clicks are the track")
+        return None
+    if importlib.util.find_spec("librosa") is None or importlib.util.find_spec("pyloudnorm") is None:
+        raise UsageError(INSTALL)
+    bpm = v.get("music_bpm")
+    if bpm is not None and not 40.0 <= bpm <= 320.0:
+        raise UsageError(f"--music-bpm {bpm:g} is out of range: give 40 to 320")
+    offset = v.get("music_offset")
+    if offset is not None and offset < 0:
+        raise UsageError(f"--music-offset {offset:g} s is negative: give the first beat's time in the song")
+    return MusicOptions(
+        songs=expand(v["music"]),
+        every=v.get("music_every"),
+        bpm=bpm,
+        offset_s=offset,
+        in_rest=v.get("music_in_rest") or "soft",
+        clicks=v.get("clicks") or "on",
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SongInfo:
+    name: str
+    bpm: float
+    confidence: float
+    method: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class MusicMix:
+    """What was played where, for the views: per rep the music's report, on the job clock."""
+
+    songs: tuple[SongInfo, ...]
+    reps: tuple[Any, ...]  # stridebeat.music.plan.MusicReport, one per rep; steps index that rep's own steps
+    rep_steps: tuple[np.ndarray, ...]  # each rep's steps on the job clock
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+def _load(options: MusicOptions, samplerate: int) -> tuple[list[np.ndarray], list[Any], tuple[SongInfo, ...]]:
+    from stridebeat.music.analysis import detect_beats, load_song
+
+    songs, grids, infos = [], [], []
+    for p in options.songs:
+        audio = load_song(p, samplerate)
+        grid = detect_beats(audio, samplerate, bpm=options.bpm, offset_s=options.offset_s, name=f"'{p.name}'")
+        songs.append(audio)
+        grids.append(grid)
+        infos.append(SongInfo(name=p.name, bpm=grid.bpm, confidence=grid.confidence, method=grid.method))
+    return songs, grids, tuple(infos)
+
+
+def with_job_music(job: Job, track: Track, speech_spans: list[tuple[int, int]]) -> tuple[Track, MusicMix]:
+    """The job's track with its music mixed in, and what was played where."""
+    from stridebeat.music.mix import with_music
+    from stridebeat.music.plan import music_track
+
+    options = job.music
+    assert options is not None
+    sr = track.samplerate
+    songs, grids, infos = _load(options, sr)
+    segments: list[tuple[int, np.ndarray]] = []
+    reports, rep_steps = [], []
+    first_song = 0
+    n = len(songs)
+    for i, rep in enumerate(job.reps):
+        steps = rep.gun_s + rep.schedule.steps_s
+        order = [(first_song + j) % n for j in range(n)]
+        # The output array starts a little before the rep's first footstrike, not at the track's frame 0.
+        base = max(0, track.frame_of(float(steps[0]) - 3.0))
+        try:
+            audio, report = music_track(
+                [songs[j] for j in order],
+                [grids[j] for j in order],
+                steps,
+                sr,
+                every=options.every,  # type: ignore[arg-type]
+                origin_frame=track.origin_frame - base,
+            )
+        except UsageError as exc:
+            if len(job.reps) > 1:
+                raise UsageError(f"rep {rep.number}: {exc}") from None
+            raise
+        # Report the spans with the playlist's own song numbers.
+        spans = tuple(_renumber(sp, order) for sp in report.spans)
+        report = _replace_report(report, spans=spans, beat_song=np.asarray(order)[report.beat_song])
+        segments.append((base + report.start_frame, audio[report.start_frame :]))
+        reports.append(report)
+        rep_steps.append(steps)
+        first_song = (spans[-1].song + 1) % n if spans else first_song
+        if rep.rest_after_s is not None and options.in_rest == "soft" and i + 1 < len(job.reps):
+            a, b = track.frame_of(rep.finish_s + 1.0), track.frame_of(job.reps[i + 1].start_s - REST_MARGIN_S)
+            if b - a > 4 * REST_FADE_S * sr:
+                rest, first_song = _rest_music(songs, first_song, report.gain_db, sr, b - a)
+                segments.append((a, rest))
+    clicks_gain = {"on": 1.0, "soft": 10 ** (-SOFT_DB / 20.0), "off": 0.0}[options.clicks]
+    mixed = with_music(track, segments, speech_spans, duck_db=job.voice.duck_db, click_gain=clicks_gain)
+    return mixed, MusicMix(songs=infos, reps=tuple(reports), rep_steps=tuple(rep_steps))
+
+
+def _rest_music(songs: list[np.ndarray], first: int, gain_db: float, sr: int, frames: int) -> tuple[np.ndarray, int]:
+    """``frames`` of the playlist from song ``first``, unstretched and 12 dB under the reps' level, each song fading
+    in and out; and the song to play next."""
+    out = np.zeros((frames, 2), dtype=np.float32)
+    fade = int(REST_FADE_S * sr)
+    level = np.float32(10 ** ((gain_db - SOFT_DB) / 20.0))
+    at, k = 0, first
+    while frames - at > 2 * fade:
+        song = songs[k % len(songs)]
+        m = min(len(song), frames - at)
+        env = np.full(m, level, dtype=np.float32)
+        ramp = np.linspace(0.0, 1.0, min(fade, m // 2), dtype=np.float32)
+        env[: len(ramp)] *= ramp
+        env[m - len(ramp) :] *= ramp[::-1]
+        out[at : at + m] = song[:m] * env[:, None]
+        at, k = at + m, k + 1
+    return out, k % len(songs)
+
+
+def _renumber(span: Any, order: list[int]) -> Any:
+    from dataclasses import replace
+
+    return replace(span, song=order[span.song])
+
+
+def _replace_report(report: Any, **changes: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(report, **changes)
+
+
+def music_lines(mix: MusicMix) -> list[str]:
+    """One line per song: what was detected, and the stretch it got."""
+    lines = []
+    for i, song in enumerate(mix.songs):
+        spans = [sp for r in mix.reps for sp in r.spans if sp.song == i]
+        if spans:
+            lo, hi = min(sp.stretch_min for sp in spans), max(sp.stretch_max for sp in spans)
+            stretch = f"stretched {lo:.3f}–{hi:.3f}×"
+        else:
+            stretch = "not played"
+        how = "given" if song.method == "given" else f"confidence {song.confidence:.2f}"
+        every = {r.every for r in mix.reps}
+        lines.append(
+            f"music: {song.name}: {song.bpm:.1f} bpm ({how}), {stretch}, a beat every {'/'.join(sorted(every))}"
+        )
+    return lines

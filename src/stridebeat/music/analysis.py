@@ -1,0 +1,226 @@
+"""Loading a song and finding its beats.
+
+Beats come from librosa's dynamic-programming beat tracker (``librosa.beat.beat_track``) on its onset-strength
+envelope at 22 050 Hz with a 512-sample hop. That envelope is 23 ms coarse, too coarse for footstrikes, so every beat is
+then refined on the full-rate signal (1 ms hop): within −60…+20 ms of the tracker's beat, the instant where the energy
+of the next 3 ms most exceeds that of the previous 10 ms (weighted towards 20 ms before the tracker's beat) is the
+beat's attack. A beat without a clear attack there (under +3 dB) keeps the tracker's time. On the synthetic songs of
+the tests this puts 95 % of beats within 1 ms of the true attack.
+
+The confidence is the share of beats that sit on a clear onset: the onset envelope within one frame of the beat peaks
+at least ``SALIENCE_RATIO`` times the envelope's median (and over an absolute floor, ``MIN_ONSET``). The tracker
+always returns a regular-looking grid, even on noise, so regularity alone says nothing; a beat that you can hear has a
+strong onset on it.
+
+Overrides: ``bpm`` constrains the tracker's tempo (it still finds the phase); ``offset_s`` puts the first beat there
+(the detected beats are shifted as a whole so that their phase agrees with it); both together bypass detection and
+give a regular grid ``offset_s + k·60/bpm`` to the end of the song.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from stridebeat.errors import UsageError
+
+ANALYSIS_SR = 22050
+HOP = 512
+MIN_SONG_S = 3.0  # one 4/4 bar at 80 bpm, the slow end of what a runner runs to
+MIN_BEATS = 8
+MIN_CONFIDENCE = 0.3
+SALIENCE_RATIO = 2.0
+MIN_ONSET = 1.0  # librosa's envelope is a mean rise in dB over mel bands: a drum hit gives 10–20, a steady tone < 0.1
+BPM_RANGE = (40.0, 320.0)
+REFINE_AFTER_MS, REFINE_BEFORE_MS = 3, 10  # energy windows after and before a candidate attack
+REFINE_WINDOW_MS = (-60, 20)  # search window around a tracker beat
+REFINE_CENTRE_MS, REFINE_SIGMA_MS = -20.0, 30.0  # Gaussian weight: the tracker's beats lag the attack
+REFINE_MIN_JUMP = 0.3  # an attack raises the energy by at least 3 dB, else the tracker's time is kept
+SILENCE_PEAK = 1e-4  # −80 dBFS
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class BeatGrid:
+    """The beats of one song on the song's own clock (seconds from its first sample)."""
+
+    beats_s: np.ndarray  # float64, strictly increasing
+    bpm: float  # 60 / median inter-beat interval
+    confidence: float  # 0..1: share of beats on a clear onset (1.0 when the grid was given)
+    method: str  # "detected", "bpm" (tempo given), "offset" (first beat given), "given" (both given)
+    duration_s: float  # length of the song
+
+    @property
+    def interval_s(self) -> float:
+        return 60.0 / self.bpm
+
+
+def load_song(path: str | os.PathLike[str], samplerate: int) -> np.ndarray:
+    """Read a song (WAV, FLAC, OGG, MP3: whatever libsndfile reads) as ``(n, 2)`` float32 at ``samplerate``.
+
+    Mono is copied to both sides; of more than two channels the first two are kept. Other rates are resampled with
+    soxr. A missing, unreadable or too short file raises ``UsageError``.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"song file '{p}' does not exist; check the path")
+    try:
+        data, rate = sf.read(p, dtype="float32", always_2d=True)
+    except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"cannot read '{p.name}' as audio ({reason}); give a WAV, FLAC, OGG or MP3 file") from None
+    if data.shape[0] == 0 or data.shape[1] == 0:
+        raise UsageError(f"'{p.name}' holds no audio; choose another song")
+    data = np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
+    data = np.repeat(data, 2, axis=1) if data.shape[1] == 1 else data[:, :2]
+    if int(rate) != int(samplerate):
+        import soxr  # a dependency of stridebeat already (voice clips)
+
+        data = soxr.resample(data, int(rate), int(samplerate), quality="HQ")
+    data = np.ascontiguousarray(data, dtype=np.float32)
+    duration = data.shape[0] / samplerate
+    if duration < MIN_SONG_S:
+        raise UsageError(
+            f"'{p.name}' lasts {duration:.1f} s, shorter than one bar ({MIN_SONG_S:.0f} s); choose a longer song"
+        )
+    return data
+
+
+def detect_beats(
+    audio: np.ndarray,
+    samplerate: int,
+    *,
+    bpm: float | None = None,
+    offset_s: float | None = None,
+    name: str = "the song",
+) -> BeatGrid:
+    """The beats of ``audio`` (``(n,)`` or ``(n, channels)``), see the module docstring.
+
+    ``name`` only goes into error messages. A silent song, or one without a steady beat (fewer than ``MIN_BEATS``
+    beats or a confidence under ``MIN_CONFIDENCE``), raises ``UsageError`` suggesting ``bpm``/``offset_s``.
+    """
+    mono = _mono(audio)
+    duration = mono.size / samplerate
+    if bpm is not None and not (BPM_RANGE[0] <= bpm <= BPM_RANGE[1]):
+        raise UsageError(f"a tempo of {bpm:g} bpm is out of range; give one from {BPM_RANGE[0]:g} to {BPM_RANGE[1]:g}")
+    if offset_s is not None and not (0.0 <= offset_s < duration):
+        raise UsageError(f"first beat at {offset_s:g} s is outside {name} (0 to {duration:.1f} s); give a time in it")
+    if bpm is not None and offset_s is not None:
+        beats = np.arange(offset_s, duration, 60.0 / bpm)
+        return _grid(beats, 1.0, "given", duration, name)
+    if mono.size == 0 or float(np.max(np.abs(mono))) < SILENCE_PEAK:
+        raise UsageError(f"{name} is silent, so it has no beat to follow; choose another song")
+
+    import librosa  # heavy: imported only here
+    import soxr
+
+    y = soxr.resample(mono, samplerate, ANALYSIS_SR, quality="HQ") if samplerate != ANALYSIS_SR else mono
+    env = librosa.onset.onset_strength(y=y, sr=ANALYSIS_SR, hop_length=HOP)
+    _, frames = librosa.beat.beat_track(
+        onset_envelope=env, sr=ANALYSIS_SR, hop_length=HOP, bpm=bpm, units="frames", trim=True
+    )
+    frames = np.asarray(frames, dtype=np.int64)
+    if frames.size < MIN_BEATS:
+        raise UsageError(
+            f"no steady beat found in {name} ({frames.size} beats); give its tempo and first beat (bpm and offset) "
+            "or choose a song with a clear beat"
+        )
+    confidence = _salience(env, frames)
+    if confidence < MIN_CONFIDENCE:
+        raise UsageError(
+            f"no clear beat in {name} (confidence {confidence:.2f} < {MIN_CONFIDENCE}); give its tempo and first "
+            "beat (bpm and offset) or choose a song with a clearer beat"
+        )
+    beats = librosa.frames_to_time(frames, sr=ANALYSIS_SR, hop_length=HOP)
+    beats = _refine(mono, samplerate, beats)
+    method = "bpm" if bpm is not None else "detected"
+    if offset_s is not None:
+        beats = _anchor_phase(beats, offset_s)
+        method = "offset"
+    return _grid(beats, confidence, method, duration, name)
+
+
+def _mono(audio: np.ndarray) -> np.ndarray:
+    a = np.asarray(audio, dtype=np.float32)
+    if a.ndim == 2:
+        return a.mean(axis=1, dtype=np.float32)
+    if a.ndim != 1:
+        raise UsageError(f"audio must be (frames,) or (frames, channels), got shape {a.shape}; pass a song array")
+    return a
+
+
+def _grid(beats: np.ndarray, confidence: float, method: str, duration: float, name: str) -> BeatGrid:
+    beats = np.asarray(beats, dtype=np.float64)
+    beats = beats[(beats >= 0.0) & (beats < duration)]
+    if beats.size >= 2:
+        keep = np.r_[True, np.diff(beats) > 1e-3]
+        beats = beats[keep]
+    if beats.size < MIN_BEATS:
+        raise UsageError(
+            f"{name} has only {beats.size} beats on that grid; give an earlier first beat or choose a longer song"
+        )
+    bpm = 60.0 / float(np.median(np.diff(beats)))
+    beats.setflags(write=False)
+    return BeatGrid(beats_s=beats, bpm=bpm, confidence=float(confidence), method=method, duration_s=duration)
+
+
+def _salience(env: np.ndarray, frames: np.ndarray) -> float:
+    """Share of beats whose onset envelope (max over ±1 frame) is at least ``SALIENCE_RATIO`` × its median and a tenth
+    of its 99th percentile and ``MIN_ONSET`` (so that the ripple of a steady tone, whose median is ~0, does not count).
+    """
+    med = float(np.median(env))
+    top = float(np.percentile(env, 99))
+    if not math.isfinite(med) or top <= 0.0:
+        return 0.0
+    padded = np.pad(env, 1)
+    local = np.maximum(np.maximum(padded[frames], padded[frames + 1]), padded[frames + 2])
+    return float(np.mean(local >= max(SALIENCE_RATIO * med, 0.1 * top, MIN_ONSET)))
+
+
+def _refine(mono: np.ndarray, samplerate: int, beats: np.ndarray) -> np.ndarray:
+    """Move each beat to the attack near it, at 1 ms resolution (see the module docstring).
+
+    The attack is where the energy of the next ``REFINE_AFTER_MS`` over that of the previous ``REFINE_BEFORE_MS``
+    is greatest: averaging over a few milliseconds keeps the carrier of a low kick from making false peaks. librosa's
+    onset envelope peaks 15–40 ms after the attack, so the search window reaches further back than forward.
+    """
+    hop = max(1, round(samplerate / 1000))
+    n = mono.size // hop
+    a, bw = REFINE_AFTER_MS, REFINE_BEFORE_MS
+    if n < 4 * (a + bw):
+        return beats
+    sq = np.square(mono[: n * hop].astype(np.float64)).reshape(n, hop).sum(axis=1)
+    cs = np.r_[0.0, np.cumsum(sq)]
+    i = np.arange(n)
+    after = (cs[np.minimum(i + a, n)] - cs[i]) / a
+    before = (cs[i] - cs[np.maximum(i - bw, 0)]) / bw
+    jump = np.log10(after + 1e-12) - np.log10(before + 1e-12)  # in decades of energy (1.0 = +10 dB)
+    offsets = np.arange(REFINE_WINDOW_MS[0], REFINE_WINDOW_MS[1] + 1)
+    weight = np.exp(-0.5 * ((offsets - REFINE_CENTRE_MS) / REFINE_SIGMA_MS) ** 2)
+    centre = np.rint(beats * samplerate / hop).astype(np.int64)  # hop is not exactly 1 ms: index by samples
+    idx = np.clip(centre[:, None] + offsets[None, :], bw, n - 1 - a)
+    rows = np.arange(idx.shape[0])
+    best = idx[rows, np.argmax(jump[idx] * weight[None, :], axis=1)]
+    clear = jump[best] >= REFINE_MIN_JUMP
+    return np.where(clear, best * hop / samplerate, beats)
+
+
+def _anchor_phase(beats: np.ndarray, offset_s: float) -> np.ndarray:
+    """Shift the detected beats as a whole so that their phase agrees with a first beat at ``offset_s``."""
+    period = float(np.median(np.diff(beats)))
+    phase = (beats - offset_s) / period
+    angle = 2 * np.pi * (phase - np.round(phase))
+    shift = float(np.angle(np.mean(np.exp(1j * angle)))) / (2 * np.pi) * period
+    shifted = beats - shift
+    shifted = shifted[shifted >= offset_s - 0.25 * period]
+    if shifted.size == 0:
+        return shifted
+    lead = math.floor((shifted[0] - offset_s) / period + 0.25)  # beats the tracker missed before its first one
+    if lead > 0:
+        shifted = np.r_[offset_s + period * np.arange(lead), shifted]
+    shifted[0] = offset_s
+    return shifted
