@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import click
 
 from stridebeat.cli import cli
-from stridebeat.config.calibrate import CadenceUnit, StrideFit, fit_stride, read_run
-from stridebeat.config.strides import check_new, save_profile
 from stridebeat.config.units import parse_time
+
+if TYPE_CHECKING:
+    from stridebeat.config.calibrate import CadenceUnit, StrideFit
 
 DEFAULT_RACE_M = 400.0
 
@@ -62,12 +63,16 @@ def calibrate_cmd(
       stridebeat calibrate strava-export.gpx --cadence-unit steps
       stridebeat plan --time 51 --stride me
     """
+    # Inside the command, as every command's engine: --help lists the commands without loading numpy.
+    from stridebeat.config.calibrate import fit_stride, read_run
+    from stridebeat.config.strides import check_new, save_profile
+
     if save_name is not None:
         check_new(save_name, force=force)  # a taken or bad name fails before the run is read, not after
     pace = None
     if race_time is not None:
         pace = distance / parse_time(race_time, what="--time")
-    samples = read_run(run, cadence_unit=cast(CadenceUnit, cadence_unit))  # click.Choice keeps it to the three
+    samples = read_run(run, cadence_unit=cast("CadenceUnit", cadence_unit))  # click.Choice keeps it to the three
     fit = fit_stride(samples)
     for line in report_lines(fit, race_pace_mps=pace, distance_m=distance):
         click.echo(line)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from stridebeat.cli import cli
-from stridebeat.core.races import LEVELS, SEXES, find_races
+from stridebeat.core.vocabulary import LEVELS, SEXES
 
 
 @cli.command("races")
@@ -22,6 +22,8 @@ def races_cmd(event: int | None, sex: str | None, level: str | None, sources: bo
       stridebeat plan --time 51 --like van-niekerk-2016
       stridebeat plan --time 51 --compare hall-2024
     """
+    from stridebeat.core.races import find_races  # the library loads when listed, not for --help
+
     rows = find_races(event_m=event, sex=sex, level=level)
     if not rows:
         raise click.UsageError("no race in the library matches: 'stridebeat races' lists them all")

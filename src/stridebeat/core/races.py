@@ -14,11 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from stridebeat.core.vocabulary import LEVELS, SEXES
 from stridebeat.errors import UsageError
 
 RACES_FILE = Path(__file__).with_name("races.toml")
-LEVELS = ("world", "national", "junior", "masters")
-SEXES = ("M", "F")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

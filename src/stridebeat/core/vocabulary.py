@@ -8,3 +8,6 @@ VOICES = ("female", "male")
 VOICE_CHOICES = (*VOICES, "none")  # "none": a bare click track
 # What is said at each 100 m: the planned elapsed time, the distance, both, or nothing.
 CALLS = ("time", "distance", "both", "none")
+# The reference races' levels (world class, national, junior, masters) and the sexes the race model is fitted for.
+LEVELS = ("world", "national", "junior", "masters")
+SEXES = ("M", "F")
