@@ -180,6 +180,14 @@ def test_a_session_plays_through_the_reps_and_softer_or_not_in_the_rests(run_cli
     assert any(m["start_s"] > rep2["start_s"] for m in data["music"])  # music again in rep 2
 
 
+def test_music_is_repeatable_as_well_as_comma_separated(run_cli, tmp_path, songs):
+    _, _, data, _ = _render(
+        run_cli, tmp_path, "repeat", "--time", "51", "--music", f"{songs}/a.wav", "--music", f"{songs}/b.wav",
+        "--voice", "none",
+    )  # fmt: skip
+    assert [m["song"] for m in data["music"]][:2] == ["a.wav", "b.wav"]
+
+
 def test_music_as_a_preset_key(run_cli, tmp_path, songs):
     preset = tmp_path / "mine.toml"
     preset.write_text(f'schema = 1\nkind = "rep"\ntime = 51.0\nmusic = ["{songs}/b.wav"]\nclicks = "soft"\n')

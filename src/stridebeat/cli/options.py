@@ -23,6 +23,8 @@ def _option(setting: Setting, *, hide: bool = False):
     if setting.kind == "choice":
         kwargs["type"] = click.Choice(setting.choices)
         kwargs["metavar"] = "[" + "|".join(setting.choices) + "]"
+    if setting.kind == "paths":
+        kwargs["multiple"] = True  # --music a.mp3 --music b.mp3, as well as --music a.mp3,b.mp3
     return click.option(setting.flag, setting.key, **kwargs)
 
 
@@ -38,9 +40,9 @@ def settings_options(*groups: str):
 
 
 def given(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The settings the user actually typed (click passes None for the others)."""
+    """The settings the user actually typed (click passes None, or () for a repeatable option, for the others)."""
     keys = {s.key for s in SETTINGS}
-    return {k: v for k, v in kwargs.items() if k in keys and v is not None}
+    return {k: v for k, v in kwargs.items() if k in keys and v is not None and v != ()}
 
 
 def preset_argument(func):

@@ -33,7 +33,8 @@ REST_MARGIN_S = 1.0  # the rest's music stops this long before the next rep's fi
 
 def parse_paths(value: Any, flag: str) -> tuple[str, ...]:
     """Files or folders, as a TOML list or comma-separated text; each must exist (one-line UsageError)."""
-    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    # A TOML list, or what was typed: one or more options, each possibly comma-separated.
+    items = [part for item in (value if isinstance(value, (list, tuple)) else [value]) for part in str(item).split(",")]
     paths = tuple(str(p).strip() for p in items if str(p).strip())
     if not paths:
         raise UsageError(f"{flag} needs a song file or a folder of songs")

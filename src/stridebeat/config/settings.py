@@ -262,7 +262,8 @@ SETTINGS: tuple[Setting, ...] = (
         key="music",
         kind="paths",
         group="sound",
-        help="Your songs, on the beat of the plan: files or folders (a playlist, in name order), comma-separated; "
+        help="Your songs, on the beat of the plan: files or folders (a playlist, in name order); repeat the option or "
+        "separate them with commas; "
         "needs pip install 'stridebeat[music]' and the rubberband program.",
         metavar="FILE,…",
     ),
