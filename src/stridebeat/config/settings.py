@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stridebeat.config.units import parse_duration, parse_time
-from stridebeat.core.vocabulary import CALLS, CLICK_SOUNDS, STARTS, STRATEGIES, VOICE_CHOICES
+from stridebeat.core.vocabulary import CALLS, CLICK_SOUNDS, SEXES, STARTS, STRATEGIES, VOICE_CHOICES
 from stridebeat.errors import UsageError
 
 
@@ -96,7 +96,7 @@ SETTINGS: tuple[Setting, ...] = (
         kind="choice",
         group="plan",
         help="M or F: the default 400 m shape, and the level a time implies (without it, the men's bands).",
-        choices=("M", "F"),
+        choices=SEXES,
     ),
     Setting(
         key="first_half",

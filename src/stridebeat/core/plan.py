@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from stridebeat.core.profile import Coeffs, Profile, exp_moments
-from stridebeat.core.vocabulary import STARTS, STRATEGIES
+from stridebeat.core.vocabulary import SEXES, STARTS, STRATEGIES
 from stridebeat.errors import PlanError
 
 # Reaction time of elite 400 m runners out of the blocks is 0.15–0.18 s; a standing or rolling start is
@@ -40,7 +40,6 @@ DISTANCE_RANGE_M = (100.0, 1000.0)
 # Slower than this is not running: pacing a walk is not what the tool is for, and the stride model has no data there.
 MIN_AVERAGE_SPEED = 2.0
 FADE_RANGE = (0.0, 0.6)
-SEXES = ("M", "F")
 # Reaction times a runner can have out of the blocks: faster is a false start, slower is not racing.
 REACTION_RANGE_S = (0.1, 0.4)
 
