@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
+import garmin_fit_sdk
 import numpy as np
 import pytest
 
@@ -16,9 +17,6 @@ from stridebeat.config.calibrate import (
     read_run,
 )
 from stridebeat.errors import UsageError
-
-garmin_fit_sdk = pytest.importorskip("garmin_fit_sdk")
-pytest.importorskip("gpxpy")
 
 # The runner: L = 2.1 m · (v / 8 m/s)^0.5.
 A, B, VREF = 2.1, 0.5, 8.0

@@ -12,8 +12,7 @@ import stridebeat.cli.calibrate  # noqa: F401  # registers the command until COM
 from stridebeat.config import strides
 from stridebeat.config.calibrate import EARTH_RADIUS_M, StrideFit
 from stridebeat.errors import OutputError, PresetError, UsageError
-
-pytest.importorskip("gpxpy")
+from test_calibrate import tcx_text  # the same TCX writer as the reader's tests
 
 # The runner: L = 2.1 m · (v / 8 m/s)^0.5.
 A, B, VREF = 2.1, 0.5, 8.0
@@ -48,26 +47,6 @@ def gpx_text(samples: list[tuple[float, int]], *, cadence_scale: int = 1) -> str
         '<gpx version="1.1" creator="stridebeat tests" xmlns="http://www.topografix.com/GPX/1/1" '
         'xmlns:gpxtpx="http://www.garmin.com/xmlschemas/TrackPointExtension/v1">'
         f"<trk><name>run</name><trkseg>{''.join(points)}</trkseg></trk></gpx>\n"
-    )
-
-
-def tcx_text(samples: list[tuple[float, int]]) -> str:
-    points = []
-    distance = 0.0
-    for i, (v, cad) in enumerate(samples):
-        distance += v
-        stamp = (START + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        points.append(
-            f"<Trackpoint><Time>{stamp}</Time><DistanceMeters>{distance!r}</DistanceMeters><Extensions><ns3:TPX>"
-            f"<ns3:Speed>{v!r}</ns3:Speed><ns3:RunCadence>{cad}</ns3:RunCadence></ns3:TPX></Extensions></Trackpoint>"
-        )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2" '
-        'xmlns:ns3="http://www.garmin.com/xmlschemas/ActivityExtension/v2">'
-        '<Activities><Activity Sport="Running"><Id>2026-05-01T09:00:00.000Z</Id>'
-        f'<Lap StartTime="2026-05-01T09:00:00.000Z"><Track>{"".join(points)}</Track></Lap>'
-        "</Activity></Activities></TrainingCenterDatabase>\n"
     )
 
 

@@ -7,14 +7,13 @@ import os
 import shutil
 import subprocess
 
+import mutagen
 import numpy as np
 import pytest
+import soundfile as sf
 
 from stridebeat.errors import OutputError, UsageError
 from stridebeat.export.chapters import Chapter, format_vorbis_time, write_chapters
-
-sf = pytest.importorskip("soundfile")
-mutagen = pytest.importorskip("mutagen")
 
 RATE = 22050
 DURATION_S = 20.0

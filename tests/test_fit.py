@@ -6,6 +6,7 @@ import math
 import os
 from datetime import UTC, datetime
 
+import garmin_fit_sdk
 import pytest
 
 from stridebeat.errors import OutputError, UsageError
@@ -20,7 +21,6 @@ from stridebeat.export.fit import (
     write_workout,
 )
 
-garmin_fit_sdk = pytest.importorskip("garmin_fit_sdk")
 Decoder = garmin_fit_sdk.Decoder
 Stream = garmin_fit_sdk.Stream
 

@@ -20,9 +20,12 @@ import soundfile as sf
 
 from stridebeat.errors import StridebeatError, UsageError
 
-librosa = pytest.importorskip("librosa")
-pytest.importorskip("pyloudnorm")
-aubio = pytest.importorskip("aubio")
+_EXTRA = "the music extra is not installed: pip install 'stridebeat[music]'"
+librosa = pytest.importorskip("librosa", reason=_EXTRA)
+pytest.importorskip("pyloudnorm", reason=_EXTRA)
+aubio = pytest.importorskip(
+    "aubio", reason="aubio, the independent beat checker, is not installed: pip install 'stridebeat[test]'"
+)
 
 from stridebeat.music import stretch as stretch_mod  # noqa: E402
 from stridebeat.music.analysis import BeatGrid, detect_beats, load_song  # noqa: E402

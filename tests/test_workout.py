@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 
+import garmin_fit_sdk
 import pytest
 
 import stridebeat
@@ -12,8 +13,6 @@ from stridebeat.config.jobs import Job
 from stridebeat.errors import OutputError, UsageError
 from stridebeat.export.fit import Repeat, WorkoutStep
 from stridebeat.export.workout import DEFAULT_TOLERANCE_SPM, workout_for, write_workout_file
-
-garmin_fit_sdk = pytest.importorskip("garmin_fit_sdk")
 
 
 def decode(path) -> dict:

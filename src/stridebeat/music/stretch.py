@@ -5,17 +5,14 @@ Debian package ``rubberband-cli``; pyrubberband's ``timemap_stretch`` drives the
 song span through every beat anchor, so there are no joins inside a span and nothing to click; songs are joined by
 ``plan`` with crossfades.
 
-Why not pedalboard (``pedalboard.time_stretch``, Rubber Band built in): it takes a varying stretch factor, one value
-per input sample, but runs Rubber Band in its streaming mode, where a change of ratio takes effect late. Clicks on the
-beats of a 30 s test landed 16–24 ms early through a ramp of the factor and up to 20 ms off with a random factor per
-beat, against ≤ 5.5 ms with the key-frame map (≤ 4.4 ms through a real plan's map). Pedalboard has no key-frame map,
-and stretching beat by beat would need a crossfade at every beat. pylibrb (Python bindings of the library) exposes
-``set_keyframe_map`` but its 0.1.2 binding rejects every mapping.
+Why not pedalboard (``pedalboard.time_stretch``, Rubber Band built in): it takes a varying stretch factor but runs
+Rubber Band in its streaming mode, where a change of ratio takes effect late, so beats drift off the footstrikes
+through the acceleration; it has no key-frame map, and stretching beat by beat would need a crossfade at every beat.
+pylibrb exposes ``set_keyframe_map`` but its binding rejects every mapping.
 
-Engine: R2 (``-2``) at crispness 6 (short window, no phase lamination) put the beat anchors of a plan within 4.3 ms
-(7 ms at the default crispness 5) and runs at about 27× real time on one core here. R3 (``-3``, "finer", which
-Rubber Band's documentation says almost always sounds better) put them within 1 ms but ran at about 7× real time and
-softened the attack of low kicks (it analyses low frequencies with long windows). ``engine_args`` chooses.
+Engine: R2 (``-2``) at crispness 6 (short window, no phase lamination) keeps the beat anchors within a few
+milliseconds and runs several times faster than R3 (``-3``, "finer"), which also softens the attack of low kicks (it
+analyses low frequencies with long windows). ``engine_args`` chooses.
 
 The audio goes to the program as a 32-bit float WAV in a temporary folder and comes back the same way, so nothing is
 quantised, and ``--ignore-clipping`` keeps the program from restarting at a lower gain when a peak passes 1.0
