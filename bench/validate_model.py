@@ -5,7 +5,8 @@
 
 For every race the default plan is built at the race's final time, sex and (where published) reaction time out of the
 blocks, and its elapsed times are compared with the published ones. The 400 m shape (τ, fade power, world-class fade)
-is fitted to the table, so each 400 m race is predicted by a shape refitted without it (leave-one-out). The yardstick
+and the 800 m shape are fitted to the table, so each such race is predicted by a shape refitted without it
+(leave-one-out). The yardstick
 is the best fixed shape: each segment (or mark) at its median share of the final time over the other races of the
 event, also leave-one-out. Targets (issue 14): per-segment MAE ≤ 0.20 s on 400 m races with full 100 m splits, mean
 signed error of each 100 m segment within ±0.10 s, MAE at every published mark no worse than the fixed shape's, and a
@@ -33,10 +34,16 @@ FATIGUE_PUBLISHED = {"world": 0.230, "national": 0.144, "regional": 0.139}
 FATIGUE_TOLERANCE = 0.04
 TARGET_MAE_S = 0.20
 TARGET_BIAS_S = 0.10
-SEGMENTS = {200: 100, 400: 100, 800: 200}
+
+
+def segment_m(event_m: int) -> int:
+    """The segment length the figures of an event are given per: 100 m up to 500 m, 200 m beyond."""
+    return 100 if event_m <= 500 else 200
+
+
 # The world-class fade may change by at most this much per second of 400 m time, so that plans a few tenths apart stay
 # alike (unbounded, the fit turns it into a step between the heats and the finals of the table).
-MAX_FADE_PER_S = 0.04  # segment length (m) the figures are given per, for each event
+MAX_FADE_PER_S = 0.04
 
 
 def plan_for(race: Race) -> RacePlan:
@@ -52,10 +59,12 @@ def plan_for(race: Race) -> RacePlan:
 Params = tuple[FadeShape, float]  # the 400 m world-class shape of one sex, and its fade's change per second
 
 
-def shape_profile(race: Race, params: Params | None) -> Profile:
-    """The default profile of ``race``'s plan; with ``params``, the 400 m shape replaced by them."""
+def shape_profile(race: Race, params: Params | FadeShape | None) -> Profile:
+    """The default profile of ``race``'s plan; with ``params``, the 400 m shape (or another event's) in its place."""
     plan = plan_for(race)
-    if params is None or race.event_m != 400:
+    if isinstance(params, FadeShape) and race.event_m != 400:
+        return plan_mod._fade_profile(plan, params.fade, params)
+    if not isinstance(params, tuple) or race.event_m != 400:
         return build_profile(plan)
     shape, per_s = params
     fade = plan_mod.fade_400(race.final_s, race.sex, shape, per_s)
@@ -93,7 +102,7 @@ def elapsed(profile: Profile, race: Race, marks: Sequence[float]) -> np.ndarray:
 
 
 def segment_errors(profile: Profile, race: Race) -> np.ndarray | None:
-    step = SEGMENTS[race.event_m]
+    step = segment_m(race.event_m)
     actual = race.splits_per(step)
     if actual is None:
         return None
@@ -160,21 +169,47 @@ def fit_shape(races: Sequence[Race], start: Params) -> Params:
     return FadeShape(tau_s=float(x[0]), power=float(x[1]), fade=float(x[2])), float(x[3])
 
 
+def fit_800(races: Sequence[Race], start: FadeShape = plan_mod.SHAPE_800) -> FadeShape:
+    """The 800 m shape (h's coefficients of s and s², and φ; τ as at the other distances) with the least mean absolute
+    error over ``races``, counted as in ``fit_shape``."""
+
+    def loss(x: np.ndarray) -> float:
+        shape = FadeShape(tau_s=start.tau_s, fade=float(x[2]), cubic=(float(x[0]), float(x[1])))
+        if not 0.0 < shape.fade < 0.6:
+            return 1e9
+        errs: list[float] = []
+        for r in races:
+            prof = shape_profile(r, shape)
+            seg = segment_errors(prof, r)
+            if seg is not None:
+                errs.extend(np.abs(seg))
+            marks = [m for m in r.marks_m if m < r.event_m]
+            errs.extend(np.abs(elapsed(prof, r, marks) - np.array([r.elapsed_at(m) for m in marks], dtype=float)))
+        return float(np.mean(errs))
+
+    c1, c2, _ = start.poly()
+    x = _nelder_mead(loss, [c1, c2, start.fade], [0.5, 0.5, 0.03])
+    return FadeShape(tau_s=start.tau_s, fade=float(x[2]), cubic=(float(x[0]), float(x[1])))
+
+
 def full_400(races: Sequence[Race]) -> list[Race]:
     return [r for r in races if r.event_m == 400 and r.splits_per(100) is not None]
 
 
-def loo_shapes(races: Sequence[Race]) -> dict[str, Params]:
+def loo_shapes(races: Sequence[Race]) -> dict[str, Params | FadeShape]:
     """For each 400 m race: the parameters of its sex fitted without it (a race told twice, as an a/b pair of
-    sources, is left out whole)."""
+    sources, is left out whole); for each 800 m race, the 800 m shape fitted without it."""
     table = [r for r in races if r.event_m == 400]
-    out = {}
+    out: dict[str, Params | FadeShape] = {}
     for i, race in enumerate(table):
         twin = race.id[:-2] if race.id[-2:] in ("-a", "-b") else race.id
         others = [r for r in table if r.sex == race.sex and not r.id.startswith(twin)]
         out[race.id] = fit_shape(others, shipped(race.sex))
         print(f"\r  leave-one-out fits: {i + 1}/{len(table)}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
+    table = [r for r in races if r.event_m == 800]
+    for race in table:
+        out[race.id] = fit_800([r for r in table if r is not race])
     return out
 
 
@@ -190,7 +225,7 @@ def baseline_at(race: Race, mark: float, races: Sequence[Race]) -> float | None:
 
 
 def baseline_segment_errors(race: Race, races: Sequence[Race]) -> np.ndarray | None:
-    step = SEGMENTS[race.event_m]
+    step = segment_m(race.event_m)
     actual = race.splits_per(step)
     if actual is None:
         return None
@@ -214,7 +249,7 @@ def report(races: Sequence[Race], profiles: dict[str, Profile], title: str) -> d
     print(f"\n=== {title} ===")
     headline: dict[str, float] = {}
     for event in sorted({r.event_m for r in races}):
-        step = SEGMENTS[event]
+        step = segment_m(event)
         rows = [r for r in races if r.event_m == event]
         groups: dict[str, list[Race]] = defaultdict(list)
         for r in rows:
@@ -322,12 +357,20 @@ def main(argv: list[str] | None = None) -> int:
                 f"fitted {sex}: tau_s={shape.tau_s:.3f} power={shape.power:.3f} fade={shape.fade:.3f} per_s={per_s:.4f}"
             )
             print(f"  national fade for {FATIGUE_PUBLISHED['national']:.1%}: {national_fade(sex):.3f}")
+        s800 = fit_800([r for r in races if r.event_m == 800])
+        assert s800.cubic is not None
+        c1, c2 = s800.cubic
+        print(f"fitted 800 m: tau_s={s800.tau_s:.3f} cubic=({c1:.3f}, {c2:.3f}) fade={s800.fade:.3f}")
     report(
         races, {r.id: old_profile(r) for r in races}, "before issue 14: cubic fade, 48 % first half, 0.15 s reaction"
     )
     shapes = {} if args.in_sample else loo_shapes(races)
     profiles = {r.id: shape_profile(r, shapes.get(r.id)) for r in races}
-    what = "in-sample (shipped shape)" if args.in_sample else "leave-one-out (400 m shape refitted without each race)"
+    what = (
+        "in-sample (shipped shape)"
+        if args.in_sample
+        else "leave-one-out (400 and 800 m shapes refitted without each race)"
+    )
     head = report(races, profiles, f"default model, {what}")
     fatigue_ok = fatigue_by_level()
     print("\nTargets (400 m, full 100 m splits)")

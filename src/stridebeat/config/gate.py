@@ -116,6 +116,9 @@ def build(values: Mapping[str, Any]) -> Built:
             raise UsageError("--differential needs --time")
         share = (time - v["differential"]) / 2.0 / time
     start, allow_record = v["start"], v["allow_faster_than_record"]
+    reaction = v["reaction"]
+    if like is not None and reaction is None and start == "blocks":
+        reaction = like.reaction_s  # the race's own, where published
     if strategy == "custom":
         plan = RacePlan.custom(
             v["splits"] or (),
@@ -124,6 +127,8 @@ def build(values: Mapping[str, Any]) -> Built:
             start=start,
             allow_record=allow_record,
             sex=v["sex"],
+            reaction_time_s=reaction,
+            like=like.id if like is not None else None,
         )
     elif time is None:
         check_distance(v["distance"])  # a distance out of range is the first thing to fix
@@ -137,6 +142,7 @@ def build(values: Mapping[str, Any]) -> Built:
             first_half_share=share,
             allow_record=allow_record,
             sex=v["sex"],
+            reaction_time_s=reaction,
         )
     race_pace = None
     if v["intensity"] is not None and v["reference_time"] is not None:

@@ -92,6 +92,14 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="RACE",
     ),
     Setting(
+        key="reaction",
+        kind="float",
+        group="plan",
+        help="Reaction time out of the blocks in seconds, 0.1 to 0.4, e.g. 0.16 (default 0.15; with --like, the "
+        "race's own where it is published).",
+        metavar="S",
+    ),
+    Setting(
         key="sex",
         kind="choice",
         group="plan",

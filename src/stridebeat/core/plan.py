@@ -47,14 +47,20 @@ REACTION_RANGE_S = (0.1, 0.4)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FadeShape:
     """How the speed fades: h(s) = s^power for s = u/U, mixed between whole powers; φ lost at the finish. Power 0
-    stands for 2s − s², a fade that comes early and levels off (h(1) = 1 all the same)."""
+    stands for 2s − s², a fade that comes early and levels off (h(1) = 1 all the same). ``cubic`` gives h's
+    coefficients of s and s² outright (that of s³ makes h(1) = 1): a shape no single power draws, such as the 800 m's
+    fast first lap, then even running."""
 
     tau_s: float
-    power: float  # 0 (most of the fade early), 1 (a steady fade from the gun) to 3 (most of it late)
+    power: float = 1.0  # 0 (most of the fade early), 1 (a steady fade from the gun) to 3 (most of it late)
     fade: float
+    cubic: tuple[float, float] | None = None
 
     def poly(self) -> tuple[float, float, float]:
         """The coefficients of s, s² and s³ in h(s)."""
+        if self.cubic is not None:
+            c1, c2 = self.cubic
+            return c1, c2, 1.0 - c1 - c2
         p = min(max(self.power, 0.0), 3.0)
         low = min(int(p), 2)
         w = p - low
@@ -84,16 +90,17 @@ NATIONAL_FADE_400 = {"M": 0.179, "F": 0.185}
 # Hanon & Gajer's 23 % ± 4 points, about the spread of the library's world-class races timed every 50 m), however far
 # the time is from the centre.
 WORLD_FADE_RANGE_400 = {"M": (0.238, 0.330), "F": (0.244, 0.335)}
-# Other distances, between which the shape moves linearly with distance: sprinters lose ~5 % of peak speed over 100 m
-# and ~10 % over 200 m, most of it late (a cubic fade that matches the library's 200 m races); 800 m runners go out
-# fast and lose most of their speed early (the early fade, its φ fitted to the library's 800 m races). None marks the
-# 400 m shape above.
+# Other distances, between which the shape (τ, φ and h's coefficients) moves linearly with distance: sprinters lose
+# ~5 % of peak speed over 100 m and ~10 % over 200 m, most of it late (a cubic fade that matches the library's 200 m
+# races); 800 m runners go out fast, then run evenly to a small kick (h fitted to the library's 800 m races by
+# bench/validate_model.py --fit). None marks the 400 m shape above.
+SHAPE_800 = FadeShape(tau_s=1.2, fade=0.25, cubic=(5.091, -7.883))
 DISTANCE_SHAPES: tuple[tuple[float, FadeShape | None], ...] = (
     (100.0, FadeShape(tau_s=1.2, power=3.0, fade=0.05)),
     (200.0, FadeShape(tau_s=1.2, power=3.0, fade=0.10)),
     (400.0, None),
-    (800.0, FadeShape(tau_s=1.2, power=0.0, fade=0.148)),
-    (1000.0, FadeShape(tau_s=1.2, power=0.0, fade=0.148)),
+    (800.0, SHAPE_800),
+    (1000.0, SHAPE_800),
 )
 # The level a 400 m time implies (the coaching article's bands): world class up to the first time, national from the
 # second ("great"); in between the fade moves linearly from one to the other, so no plan jumps at a boundary.
@@ -117,7 +124,7 @@ class RacePlan:
     finish) shape the ``race`` strategy; give at most one. ``splits_s`` are per-100 m times (the last one covers the
     remainder when the distance is not a multiple of 100) for the ``custom`` strategy. ``sex`` (M or F) picks the
     default shape and the level bands a 400 m time is read on; ``reaction_time_s`` replaces the default reaction out of
-    the blocks.
+    the blocks. ``like`` names the library race whose pacing the splits follow (``--like``): the plan says so.
     """
 
     distance_m: float = 400.0
@@ -130,6 +137,7 @@ class RacePlan:
     allow_record: bool = False
     sex: str | None = None
     reaction_time_s: float | None = None
+    like: str | None = None
 
     def __post_init__(self) -> None:
         check_distance(self.distance_m)
@@ -138,13 +146,15 @@ class RacePlan:
         if self.reaction_time_s is not None:
             lo, hi = REACTION_RANGE_S
             if self.start != "blocks":
-                raise PlanError("a reaction time goes with a blocks start")
+                raise PlanError("a reaction time goes with a blocks start: leave out --reaction, or use --start blocks")
             if not (math.isfinite(self.reaction_time_s) and lo <= self.reaction_time_s <= hi):
                 raise PlanError(f"reaction time {self.reaction_time_s:g} s is out of range: give {lo:g} to {hi:g} s")
         if self.start not in STARTS:
             raise PlanError(f"unknown start {self.start!r}: use one of {', '.join(STARTS)}")
         if self.strategy not in STRATEGIES:
             raise PlanError(f"unknown strategy {self.strategy!r}: use one of {', '.join(STRATEGIES)}")
+        if self.like is not None and self.strategy != "custom":
+            raise PlanError("a plan paced like a race follows its splits: use --strategy custom")
         if self.strategy == "custom":
             self._check_splits()
         elif self.splits_s is not None:
@@ -180,6 +190,8 @@ class RacePlan:
         start: str = "blocks",
         allow_record: bool = False,
         sex: str | None = None,
+        reaction_time_s: float | None = None,
+        like: str | None = None,
     ) -> RacePlan:
         """A plan from per-100 m splits; they define the total unless ``target_time_s`` is given (within 0.05 s)."""
         splits = tuple(float(s) for s in splits_s)
@@ -193,6 +205,8 @@ class RacePlan:
             start=start,
             allow_record=allow_record,
             sex=sex,
+            reaction_time_s=reaction_time_s,
+            like=like,
         )
 
     @property
@@ -260,10 +274,13 @@ def race_shape(plan: RacePlan) -> FadeShape:
     for (d0, s0), (d1, s1) in zip(shapes, shapes[1:]):
         if d0 <= d <= d1:
             k = (d - d0) / (d1 - d0)
+            if k == 0.0 or k == 1.0:
+                return s0 if k == 0.0 else s1
+            h0, h1 = s0.poly(), s1.poly()
             return FadeShape(
                 tau_s=s0.tau_s + k * (s1.tau_s - s0.tau_s),
-                power=s0.power + k * (s1.power - s0.power),
                 fade=s0.fade + k * (s1.fade - s0.fade),
+                cubic=(h0[0] + k * (h1[0] - h0[0]), h0[1] + k * (h1[1] - h0[1])),
             )
     return shapes[-1][1]
 

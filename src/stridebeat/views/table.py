@@ -13,14 +13,15 @@ from stridebeat.config import settings
 from stridebeat.config.jobs import Job, Rep, prepare, prepare_session, rep_brief
 from stridebeat.config.presets import Preset
 from stridebeat.core.clock import format_time, say_duration
+from stridebeat.core.plan import RacePlan
 from stridebeat.core.schedule import PlannedRace
 
 
 def summary_lines(planned: PlannedRace) -> list[str]:
     p = planned.plan
     lines = [
-        f"{p.distance_m:g} m in {format_time(p.target_time_s)} ({p.strategy} strategy, {p.start} start); "
-        f"stride {planned.stride.source}",
+        f"{p.distance_m:g} m in {format_time(p.target_time_s)} ({shape_text(p)}, {p.start} start"
+        f"{reaction_text(p)}); stride {planned.stride.source}",
         f"{planned.total_steps} footstrikes, race-average cadence {planned.average_cadence_spm:.1f} spm, "
         f"peak {planned.cadence.peak_cadence * 60:.1f} spm",
     ]
@@ -121,4 +122,17 @@ def values_summary(values: Mapping[str, Any], rep: Rep) -> str:
             text += f" ({share:.0%} of {ref_d:g} m in {format_time(parsed['reference_time'])})"
         else:
             text += f" ({share:.0%} of {parsed['max_speed']:g} m/s)"
-    return f"{text}, {plan.start} start, {plan.strategy} strategy"
+    return f"{text}, {plan.start} start, {shape_text(plan)}"
+
+
+def shape_text(plan: RacePlan) -> str:
+    """How the plan is shaped, in words: "race strategy", or "paced like Steven Gardiner 2019 (43.48)"."""
+    if plan.like is None:
+        return f"{plan.strategy} strategy"
+    from stridebeat.core.races import get_race
+
+    return f"paced like {get_race(plan.like).label}"
+
+
+def reaction_text(plan: RacePlan) -> str:
+    return "" if plan.reaction_time_s is None else f", reaction {plan.reaction_time_s:.3f} s"
