@@ -7,7 +7,7 @@ and, for the synthetic songs it borrows from tests/test_music.py, pytest and aub
 
 Figures, with the targets from the issue:
   * a 51 s race with one 24 s song (looped): load from FLAC, detect beats, stretch, join, normalise (target < 5 s),
-    in-process after the imports; the first run also pays librosa's import and numba compilation and is shown apart;
+    in-process after the imports; the first run also pays librosa's import and is shown apart;
   * a plan of ``--minutes`` (16) minutes at a drifting cadence with three 3-minute songs: whole pipeline as above, as
     a multiple of real time (target ≥ 20×), with where the time goes;
   * the whole command line (``stridebeat render``: plan, voice, music, mix, WAV written): the 51 s race, in a fresh
@@ -82,7 +82,7 @@ def main() -> None:
 
         race = race_steps()
         first = pipeline([race_song], race)
-        print(f"51 s race, first run (imports, numba compilation): {first['total']:.2f} s")
+        print(f"51 s race, first run (imports included): {first['total']:.2f} s")
         runs = [pipeline([race_song], race) for _ in range(args.runs)]
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         print(
@@ -104,8 +104,8 @@ def main() -> None:
         cold = cli_fresh(race_args)
         warm = statistics.median(cli_in_process(race_args) for _ in range(args.runs + 1))
         print(
-            f"whole CLI, 51 s race with music: {cold:.2f} s in a fresh process (librosa's import and numba "
-            f"compilation included), {warm:.2f} s in a warm process (target < 5 s)"
+            f"whole CLI, 51 s race with music: {cold:.2f} s in a fresh process (librosa's import included, "
+            f"target < 5 s), {warm:.2f} s in a warm process"
         )
         session = [
             "render",

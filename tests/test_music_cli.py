@@ -101,15 +101,13 @@ def test_clicks_stay_on_their_samples_with_music_and_go_when_off(run_cli, tmp_pa
     bare, _, _, _ = _render(run_cli, tmp_path, "bare", "--time", "51", "--voice", "none", "--no-split-tone", "--no-gun")
     frames = int(round(data["gun_offset_s"] * sr)) + np.round(np.array([s["t_s"] for s in data["steps"]]) * sr)
     frames = frames.astype(int)
-    # Outside the clicks the two renders hold the same music (maybe at another master level): fit it, take it away.
-    mask = np.ones(len(on), dtype=bool)
-    for f in frames:
-        mask[f - 5 : f + 3000] = False
-    k = float(np.dot(on[mask, 0], off[mask, 0]) / np.dot(off[mask, 0], off[mask, 0]))
-    clicks = on[:, 0] - k * off[:, 0]
-    assert np.max(np.abs(clicks[mask])) < 0.01
-    for f in frames:
-        assert abs(clicks[f - 1]) < 0.01 and np.max(np.abs(clicks[f : f + 40])) > 0.05, f
+    # The music makes room for the clicks, so it differs between the two renders around them (test_music_mix.py takes
+    # the music layer away exactly and finds every click). Before the music enters, the clicks are the bare track's,
+    # sample for sample: the mix is not lowered as a whole.
+    entry = int(round((data["gun_offset_s"] + data["music"][0]["start_s"]) * sr))
+    assert np.sum(frames < entry) >= 5
+    np.testing.assert_array_equal(on[:entry], bare[:entry])
+    assert np.max(np.abs(on[entry:])) <= 10 ** (-1 / 20) + 1e-6
     # With --clicks off nothing sounds at the footstrikes before the music enters (the bare track clicks there).
     first = frames[0]
     assert np.max(np.abs(bare[first : first + 200])) > 0.1
@@ -198,7 +196,9 @@ def test_music_as_a_preset_key(run_cli, tmp_path, songs):
     assert {m["song"] for m in data["music"]} == {"b.wav"}
 
 
-@pytest.mark.parametrize("case", ["not-audio", "empty-folder", "short", "missing", "clicks-without-music"])
+@pytest.mark.parametrize(
+    "case", ["not-audio", "empty-folder", "short", "missing", "clicks-without-music", "stretch-alone"]
+)
 def test_bad_music_is_one_line_exit_2_and_no_file(run_cli, tmp_path, case):
     if case == "not-audio":
         (tmp_path / "notes.wav").write_text("these are not samples\n")
@@ -212,6 +212,8 @@ def test_bad_music_is_one_line_exit_2_and_no_file(run_cli, tmp_path, case):
         arg, words = ["--music", tmp_path / "short.wav"], "shorter than one bar"
     elif case == "missing":
         arg, words = ["--music", tmp_path / "gone.wav"], "no such file or folder"
+    elif case == "stretch-alone":
+        arg, words = ["--music-stretch", "fine", "--music-bpm", "120"], "--music-bpm, --music-stretch go with --music"
     else:
         arg, words = ["--clicks", "off"], "--clicks off goes with --music"
     out, tl = tmp_path / "out.wav", tmp_path / "out.json"

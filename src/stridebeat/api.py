@@ -92,10 +92,12 @@ def render_array(job: Job, *, samplerate: int | None = None) -> np.ndarray:
 
 
 def timeline(job: Job, *, gun_offset_s: float | None = None) -> dict[str, Any]:
-    """The job as data (the timeline JSON of the README): plan, every step and cue, times from the gun."""
+    """The job as data (the timeline JSON of the README): plan, every step and cue, times from the gun; with music,
+    where each song's beats land (its songs are analysed, nothing is stretched: ``stridebeat plan --json``)."""
+    from stridebeat.config.music import plan_music
     from stridebeat.views.timeline import timeline as make
 
-    return make(job, gun_offset_s=gun_offset_s)
+    return make(job, gun_offset_s=gun_offset_s, music=plan_music(job))
 
 
 def load_preset(name: str | os.PathLike[str]) -> Preset:

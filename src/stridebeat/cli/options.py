@@ -28,11 +28,12 @@ def _option(setting: Setting, *, hide: bool = False):
     return click.option(setting.flag, setting.key, **kwargs)
 
 
-def settings_options(*groups: str):
-    """Decorator adding the options of the given setting groups (plan, stride, metronome, sound)."""
+def settings_options(*groups: str, keys: tuple[str, ...] = ()):
+    """Decorator adding the options of the given setting groups (plan, stride, metronome, sound) and of single
+    settings named by ``keys``."""
 
     def decorate(func):
-        for setting in reversed([s for s in SETTINGS if s.group in groups]):
+        for setting in reversed([s for s in SETTINGS if s.group in groups or s.key in keys]):
             func = _option(setting)(func)
         return func
 

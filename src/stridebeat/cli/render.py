@@ -16,11 +16,14 @@ if TYPE_CHECKING:
     from stridebeat.config.jobs import Job
 
 PROGRESS_MIN_S = 120.0  # show a progress bar for tracks longer than this, on a terminal
+# The music options that decide where the songs' beats land: plan reports it (render's other music options, such as
+# --clicks, change only the sound).
+PLAN_MUSIC_KEYS = ("music", "music_every", "music_bpm", "music_offset", "music_in_rest")
 
 
 @cli.command("plan")
 @preset_argument
-@settings_options("plan", "stride")
+@settings_options("plan", "stride", keys=PLAN_MUSIC_KEYS)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (shape in the README).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print a per-step timetable as CSV.")
 @click.option(
@@ -81,6 +84,11 @@ def plan_cmd(
     job = job_for(preset, kwargs)
     if job.is_metronome:
         raise click.UsageError(f"{preset} is a plain metronome: there is no race plan to show; render or play it")
+    music = None
+    if job.music is not None:  # the songs' tempo and where their beats land, as render maps them (nothing stretched)
+        from stridebeat.config.music import plan_music
+
+        music = plan_music(job)
     if plot_path is not None:
         # First: a wrong extension or a missing matplotlib fails before anything is printed.
         from stridebeat.views.plot import plot_job
@@ -88,7 +96,7 @@ def plan_cmd(
         plot_job(job, plot_path, force=force, reference=reference)
         click.echo(f"wrote {plot_path}", err=True)  # stderr: --json and --csv keep stdout clean for programs
     if as_json:
-        text = timeline.to_json(timeline.timeline(job))
+        text = timeline.to_json(timeline.timeline(job, music=music))
     elif as_csv:
         text = timeline.steps_csv(job)
     elif compare is not None and reference is not None:
@@ -96,7 +104,9 @@ def plan_cmd(
 
         text = compare_text(job, reference)
     else:
-        text = table.plan_text(job)
+        from stridebeat.views.music import report_lines
+
+        text = table.plan_text(job) + "".join(f"{line}\n" for line in report_lines(music))
     click.echo(text, nl=False)
 
 
@@ -168,7 +178,7 @@ def render_cmd(
     if workout and timeline is None and labels is None:
         _write_workout(job, Path(output), force=force)
         return
-    track = job.track()
+    track, music = job.track_with_music()
     if not workout:
         audio.check_track(track, output)
     with Staged() as staged:
@@ -185,16 +195,17 @@ def render_cmd(
         else:
             audio.write_track(track, tmp, Path(output), markers=markers)
         if timeline is not None:
-            staged.text(timeline, to_json(as_data(job, gun_offset_s=track.origin_frame / track.samplerate)))
+            gun_offset_s = track.origin_frame / track.samplerate
+            staged.text(timeline, to_json(as_data(job, gun_offset_s=gun_offset_s, music=music)))
         if labels is not None:
             staged.text(labels, audacity_labels(track.marks, track.samplerate))
         staged.publish()
     if workout:
         click.echo(f"wrote {output}: a watch workout")
     elif is_terminal(sys.stdout):
-        click.echo("\n".join(report.summary_after_render(track, job, output)))
+        click.echo("\n".join(report.summary_after_render(track, job, output, music)))
     else:
-        click.echo(report.render_line(track, job, output))
+        click.echo(report.render_line(track, job, output, music))
 
 
 def _workout_bytes(job: Job, path: Path) -> bytes:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -78,7 +78,6 @@ class Job:
     session: str | None = None  # the session preset's name; None for a single rep or metronome
     open_ended: bool = False  # a metronome that plays until stopped (live only)
     music: MusicOptions | None = None  # the runner's songs on the beat (config/music.py)
-    music_mix: dict[int, MusicMix] = field(default_factory=dict)  # per sample rate: what track() played where
 
     @property
     def duration_s(self) -> float:
@@ -96,16 +95,19 @@ class Job:
 
     def track(self, *, samplerate: int | None = None) -> Track:
         """The job's track at ``samplerate`` (default: the job's own), voiced and mixed."""
+        return self.track_with_music(samplerate=samplerate)[0]
+
+    def track_with_music(self, *, samplerate: int | None = None) -> tuple[Track, MusicMix | None]:
+        """The job's track, and with music what it plays where (the views' music report; None without music)."""
         sound = self.sound if samplerate is None else replace(self.sound, samplerate=samplerate)
         spoken = speech.speech_events(self.schedule, self.voice, sound.samplerate)
         track = build_track(self.schedule, sound, speech=spoken, duck_db=self.voice.duck_db)
         if self.music is None:
-            return track
+            return track, None
         from stridebeat.config.music import with_job_music  # librosa and Rubber Band load only for music
 
         spans = [(track.frame_of(t), track.frame_of(t) + len(audio)) for t, audio in spoken]
-        track, self.music_mix[track.samplerate] = with_job_music(self, track, spans)
-        return track
+        return with_job_music(self, track, spans)
 
     def with_schedule(self, schedule: Schedule) -> Job:
         """The same job sounding another schedule (live's every-second-step click)."""

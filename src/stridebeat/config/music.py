@@ -1,18 +1,20 @@
-"""The runner's own music in a job (issue 16): the settings' record, and the music of a job's track.
+"""The runner's own music in a job (issue 16): the settings' record, the music of a job's track, and its plan.
 
 This module imports nothing heavy at the top: ``stridebeat.music`` (librosa, the rubberband program) loads only when a
 job has music, so a render without music starts as fast as before and the extra stays optional.
 
 Sessions: each rep gets its own ``music_track`` on its steps (on the job clock), continuing the playlist where the
 previous rep left it. In the rests the next song plays unstretched 12 dB lower (``--music-in-rest soft``) or not at all.
+``plan_music`` walks the same playlist with ``map_music`` alone (songs analysed, nothing stretched): what
+``stridebeat plan`` reports is what a render plays.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +70,7 @@ class MusicOptions:
     offset_s: float | None = None
     in_rest: str = "soft"  # "soft" or "off"
     clicks: str = "on"  # "on", "soft" or "off"
+    stretch: str = "fast"  # "fast" or "fine": stridebeat.music.stretch.ENGINES
 
 
 def music_options(v: dict[str, Any]) -> MusicOptions | None:
@@ -75,6 +78,14 @@ def music_options(v: dict[str, Any]) -> MusicOptions | None:
     if v.get("music") is None:
         if v.get("clicks", "on") != "on":
             raise UsageError(f"--clicks {v['clicks']} goes with --music: without music the clicks are the track")
+        given = [k for k in ("music_every", "music_bpm", "music_offset") if v.get(k) is not None]
+        given += [
+            k for k, default in (("music_stretch", "fast"), ("music_in_rest", "soft")) if v.get(k, default) != default
+        ]
+        if given:
+            flags = ", ".join("--" + k.replace("_", "-") for k in given)
+            verb = "goes" if len(given) == 1 else "go"
+            raise UsageError(f"{flags} {verb} with --music: add your songs with --music, or leave it out")
         return None
     if importlib.util.find_spec("librosa") is None or importlib.util.find_spec("pyloudnorm") is None:
         raise UsageError(INSTALL)
@@ -91,6 +102,7 @@ def music_options(v: dict[str, Any]) -> MusicOptions | None:
         offset_s=offset,
         in_rest=v.get("music_in_rest") or "soft",
         clicks=v.get("clicks") or "on",
+        stretch=v.get("music_stretch") or "fast",
     )
 
 
@@ -104,12 +116,14 @@ class SongInfo:
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class MusicMix:
-    """What was played where, for the views: per rep the music's report, on the job clock."""
+    """What is played where, for the views: per rep the music's map, on the job clock."""
 
     songs: tuple[SongInfo, ...]
-    reps: tuple[Any, ...]  # stridebeat.music.plan.MusicReport, one per rep; steps index that rep's own steps
+    # stridebeat.music.plan.MusicReport per rep after a render, its MusicMap (where the beats go) from plan_music;
+    # steps index that rep's own steps
+    reps: tuple[Any, ...]
     rep_steps: tuple[np.ndarray, ...]  # each rep's steps on the job clock
-    cache: dict[str, Any] = field(default_factory=dict)
+    levels: Any = None  # stridebeat.music.mix.MixLevels after a render (the room made for the clicks); None in a plan
 
 
 def _load(options: MusicOptions, samplerate: int) -> tuple[list[np.ndarray], list[Any], tuple[SongInfo, ...]]:
@@ -125,83 +139,151 @@ def _load(options: MusicOptions, samplerate: int) -> tuple[list[np.ndarray], lis
     return songs, grids, tuple(infos)
 
 
-def with_job_music(job: Job, track: Track, speech_spans: list[tuple[int, int]]) -> tuple[Track, MusicMix]:
-    """The job's track with its music mixed in, and what was played where."""
-    from stridebeat.music.mix import with_music
-    from stridebeat.music.plan import music_track
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class _Played:
+    report: Any  # the rep's MusicMap or MusicReport, songs numbered as in the playlist
+    steps: np.ndarray
+    payload: Any  # what ``play`` gave besides (the rendered audio)
 
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Rest:
+    start_s: float  # job clock
+    frames: int
+    pieces: tuple[tuple[int, int, int], ...]  # (frame in the rest, song, frames of it)
+    after_rep: int  # index of the rep before the rest
+
+
+def _walk(
+    job: Job, lengths: Sequence[int], samplerate: int, play: Callable[[list[int], np.ndarray], tuple[Any, Any]]
+) -> tuple[list[_Played], list[_Rest]]:
+    """The playlist through the job: ``play(order, steps)`` maps or renders one rep (songs in ``order``) and returns
+    its map or report and a payload; each rep continues where the previous one (and its soft rest) left off."""
     options = job.music
     assert options is not None
-    sr = track.samplerate
-    songs, grids, infos = _load(options, sr)
-    segments: list[tuple[int, np.ndarray]] = []
-    reports, rep_steps = [], []
+    played: list[_Played] = []
+    rests: list[_Rest] = []
     first_song = 0
-    n = len(songs)
+    n = len(lengths)
     for i, rep in enumerate(job.reps):
         steps = rep.gun_s + rep.schedule.steps_s
         order = [(first_song + j) % n for j in range(n)]
-        # The output array starts a little before the rep's first footstrike, not at the track's frame 0.
-        base = max(0, track.frame_of(float(steps[0]) - 3.0))
         try:
-            audio, report = music_track(
-                [songs[j] for j in order],
-                [grids[j] for j in order],
-                steps,
-                sr,
-                every=options.every,  # type: ignore[arg-type]
-                origin_frame=track.origin_frame - base,
-            )
+            report, payload = play(order, steps)
         except UsageError as exc:
             if len(job.reps) > 1:
                 raise UsageError(f"rep {rep.number}: {exc}") from None
             raise
         # Report the spans with the playlist's own song numbers.
-        spans = tuple(_renumber(sp, order) for sp in report.spans)
-        report = _replace_report(report, spans=spans, beat_song=np.asarray(order)[report.beat_song])
-        segments.append((base + report.start_frame, audio[report.start_frame :]))
-        reports.append(report)
-        rep_steps.append(steps)
+        spans = tuple(replace(sp, song=order[sp.song]) for sp in report.spans)
+        report = replace(report, spans=spans, beat_song=np.asarray(order)[report.beat_song])
+        played.append(_Played(report=report, steps=steps, payload=payload))
         first_song = (spans[-1].song + 1) % n if spans else first_song
         if rep.rest_after_s is not None and options.in_rest == "soft" and i + 1 < len(job.reps):
-            a, b = track.frame_of(rep.finish_s + 1.0), track.frame_of(job.reps[i + 1].start_s - REST_MARGIN_S)
-            if b - a > 4 * REST_FADE_S * sr:
-                rest, first_song = _rest_music(songs, first_song, report.gain_db, sr, b - a)
-                segments.append((a, rest))
+            a_s, b_s = rep.finish_s + 1.0, job.reps[i + 1].start_s - REST_MARGIN_S
+            frames = round(b_s * samplerate) - round(a_s * samplerate)  # as the track's frames: origin + round(t·sr)
+            if frames > 4 * REST_FADE_S * samplerate:
+                pieces, first_song = _rest_pieces(lengths, first_song, samplerate, frames)
+                rests.append(_Rest(start_s=a_s, frames=frames, pieces=pieces, after_rep=i))
+    return played, rests
+
+
+def plan_music(job: Job, *, samplerate: int | None = None) -> MusicMix | None:
+    """Where the job's songs will play, without stretching them (None without music): the songs are loaded and their
+    beats detected, then each rep is mapped as a render maps it. Raises the render's errors, word for word."""
+    if job.music is None:
+        return None
+    from stridebeat.music.plan import map_music
+
+    options = job.music
+    sr = samplerate or job.sound.samplerate
+    songs, grids, infos = _load(options, sr)
+
+    def play(order: list[int], steps: np.ndarray) -> tuple[Any, None]:
+        every = options.every
+        return map_music([grids[j] for j in order], steps, sr, every=every), None  # type: ignore[arg-type]
+
+    played, _ = _walk(job, [len(s) for s in songs], sr, play)
+    return MusicMix(songs=infos, reps=tuple(p.report for p in played), rep_steps=tuple(p.steps for p in played))
+
+
+def with_job_music(job: Job, track: Track, speech_spans: list[tuple[int, int]]) -> tuple[Track, MusicMix]:
+    """The job's track with its music mixed in, and what was played where."""
+    from stridebeat.music.mix import with_music
+    from stridebeat.music.plan import music_track
+    from stridebeat.music.stretch import ENGINES
+
+    options = job.music
+    assert options is not None
+    sr = track.samplerate
+    songs, grids, infos = _load(options, sr)
+
+    def play(order: list[int], steps: np.ndarray) -> tuple[Any, tuple[int, np.ndarray]]:
+        # The output array starts a little before the rep's first footstrike, not at the track's frame 0.
+        base = max(0, track.frame_of(float(steps[0]) - 3.0))
+        audio, report = music_track(
+            [songs[j] for j in order],
+            [grids[j] for j in order],
+            steps,
+            sr,
+            every=options.every,  # type: ignore[arg-type]
+            origin_frame=track.origin_frame - base,
+            engine_args=ENGINES[options.stretch],
+            limit=False,  # with_music limits it, at the gain that puts it at its loudness in the mix
+        )
+        return report, (base, audio)
+
+    played, rests = _walk(job, [len(s) for s in songs], sr, play)
+    pieces: list[tuple[int, np.ndarray, bool]] = []  # (frame, audio, in a rep: its loudness is the target's)
+    for p in played:
+        base, audio = p.payload
+        pieces.append((base + p.report.start_frame, audio[p.report.start_frame :], True))
+    for rest in rests:
+        gain_db = played[rest.after_rep].report.gain_db
+        pieces.append((track.frame_of(rest.start_s), _rest_music(songs, rest.pieces, gain_db, sr, rest.frames), False))
+    pieces.sort(key=lambda piece: piece[0])
     clicks_gain = {"on": 1.0, "soft": 10 ** (-SOFT_DB / 20.0), "off": 0.0}[options.clicks]
-    mixed = with_music(track, segments, speech_spans, duck_db=job.voice.duck_db, click_gain=clicks_gain)
-    return mixed, MusicMix(songs=infos, reps=tuple(reports), rep_steps=tuple(rep_steps))
+    mixed, levels = with_music(
+        track,
+        [(start, audio) for start, audio, _ in pieces],
+        speech_spans,
+        duck_db=job.voice.duck_db,
+        click_gain=clicks_gain,
+        measured=[rep for _, _, rep in pieces],
+    )
+    reports = tuple(p.report for p in played)
+    return mixed, MusicMix(songs=infos, reps=reports, rep_steps=tuple(p.steps for p in played), levels=levels)
 
 
-def _rest_music(songs: list[np.ndarray], first: int, gain_db: float, sr: int, frames: int) -> tuple[np.ndarray, int]:
-    """``frames`` of the playlist from song ``first``, unstretched and 12 dB under the reps' level, each song fading
-    in and out; and the song to play next."""
+def _rest_pieces(
+    lengths: Sequence[int], first: int, sr: int, frames: int
+) -> tuple[tuple[tuple[int, int, int], ...], int]:
+    """The songs of a rest of ``frames``: (frame, song, frames of it) each, from song ``first``; and the next song."""
+    fade = int(REST_FADE_S * sr)
+    pieces = []
+    at, k = 0, first
+    while frames - at > 2 * fade:
+        m = min(lengths[k % len(lengths)], frames - at)
+        pieces.append((at, k % len(lengths), m))
+        at, k = at + m, k + 1
+    return tuple(pieces), k % len(lengths)
+
+
+def _rest_music(
+    songs: list[np.ndarray], pieces: Sequence[tuple[int, int, int]], gain_db: float, sr: int, frames: int
+) -> np.ndarray:
+    """The rest's ``pieces`` of the playlist, unstretched and 12 dB under the reps' level, each song fading in and
+    out."""
     out = np.zeros((frames, 2), dtype=np.float32)
     fade = int(REST_FADE_S * sr)
     level = np.float32(10 ** ((gain_db - SOFT_DB) / 20.0))
-    at, k = 0, first
-    while frames - at > 2 * fade:
-        song = songs[k % len(songs)]
-        m = min(len(song), frames - at)
+    for at, k, m in pieces:
         env = np.full(m, level, dtype=np.float32)
         ramp = np.linspace(0.0, 1.0, min(fade, m // 2), dtype=np.float32)
         env[: len(ramp)] *= ramp
         env[m - len(ramp) :] *= ramp[::-1]
-        out[at : at + m] = song[:m] * env[:, None]
-        at, k = at + m, k + 1
-    return out, k % len(songs)
-
-
-def _renumber(span: Any, order: list[int]) -> Any:
-    from dataclasses import replace
-
-    return replace(span, song=order[span.song])
-
-
-def _replace_report(report: Any, **changes: Any) -> Any:
-    from dataclasses import replace
-
-    return replace(report, **changes)
+        out[at : at + m] = songs[k][:m] * env[:, None]
+    return out
 
 
 def music_lines(mix: MusicMix) -> list[str]:

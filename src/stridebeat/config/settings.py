@@ -297,6 +297,15 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="S",
     ),
     Setting(
+        key="music_stretch",
+        kind="choice",
+        group="sound",
+        help="The time-stretch: fast (Rubber Band R2, crisp drums) or fine (R3: cleaner held notes and voices, "
+        "several times slower).",
+        default="fast",
+        choices=("fast", "fine"),
+    ),
+    Setting(
         key="music_in_rest",
         kind="choice",
         group="sound",

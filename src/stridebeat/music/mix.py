@@ -3,25 +3,54 @@
 The music is cut into chunks of at most ``CHUNK_S`` (left and right each a mono sound, gains (1, 0) and (0, 1)), so the
 renderer's look-back for sounding events and its scratch stay small: a chunk is no longer than a voice clip, and the
 chunks are contiguous, so the sum is the music sample for sample. The music is ducked under the calls by the clicks'
-depth (smooth ramps), the clicks can be softer or gone, and the master level keeps the sum under −1 dBFS (the track's
-own peak bound, with the music counted per short block; when that bound is over, the track is rendered once and
-lowered only as far as its real peak needs).
+depth (smooth ramps), and the clicks can be softer or gone; the clicks, calls, gun and chimes keep their samples and
+their gains.
+
+Room for the clicks. The clicks land on the music's beats, so their peaks meet the kick's. Instead of lowering the
+whole mix, the music alone makes room: the other sounds are rendered once, and in every block of
+``limiter.BLOCK`` frames the music may peak at most at −1 dBFS minus their peak there (per channel). That required
+gain is smoothed as the music's limiter smooths its own (look-ahead ``SIDECHAIN_ATTACK_S``, release
+``SIDECHAIN_RELEASE_S``; ``stridebeat.music.limiter``) and applied to the music only, so the sum stays under −1 dBFS
+block by block. Lowering every gain together stays as a safety net, for a sum that would still pass (never seen).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from stridebeat.core.render import Renderer
-from stridebeat.core.track import CEILING, Track, _peak_bound
+from stridebeat.core.track import CEILING, Track
+from stridebeat.music import limiter
+from stridebeat.music.limiter import GainStats
+from stridebeat.music.plan import TARGET_LUFS, Limiter, integrated_lufs, loudness_loop
 
 CHUNK_S = 1.0
 DUCK_RAMP_S = 0.05
-BOUND_BLOCK = 1024  # frames: the music's peak is counted per block of this many frames in the peak bound
 CLICK_ID = 0  # build_track puts the click first in the bank
+# Attack 1 ms: the clicks' peaks are in their first milliseconds, and a longer look-ahead would be heard as the music
+# dipping before each footstrike; release 40 ms: a woodblock has decayed by then, so the music is back at full level
+# for most of each step (≥ 250 ms) while its gain still moves slower than a 50 Hz bass cycle.
+SIDECHAIN_ATTACK_S = 0.001
+SIDECHAIN_RELEASE_S = 0.040
+MARGIN = 1.0 - 1e-4  # float32 sums of the layers may differ from the sum of their peaks by a rounding
+MAKEUP_TOLERANCE_LU = 0.2  # the music in the mix is left alone this close under its target …
+MAX_MAKEUP_DB = 6.0  # … and raised by at most this much (more would flatten it)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MixLevels:
+    """What the mix did to levels: the room made for the clicks, the make-up that brings the music back to its
+    loudness, and any whole-mix lowering (the safety net)."""
+
+    music_lufs: float  # integrated loudness of the reps' music as it sits in the mix (ducked, with room made)
+    makeup_db: float  # gain given to the music to make up for the room (and the ducking) …
+    limiter: GainStats  # … and what the music's limiter took off its peaks for it
+    sidechain: GainStats  # the music's gain under the clicks, calls and gun, over the music's frames
+    master_db: float  # every gain lowered together by this much (0: the safety net was not needed)
 
 
 def duck(audio: np.ndarray, start_frame: int, spans: Sequence[tuple[int, int]], duck_db: float, sr: int) -> None:
@@ -54,12 +83,15 @@ def with_music(
     *,
     duck_db: float,
     click_gain: float = 1.0,
-) -> Track:
-    """``track`` with the music ``segments`` ((start frame, ``(n, 2)`` float32), not overlapping) added.
+    target_lufs: float | None = TARGET_LUFS,
+    measured: Sequence[bool] | None = None,
+) -> tuple[Track, MixLevels]:
+    """``track`` with the music ``segments`` ((start frame, ``(n, 2)`` float32), not overlapping) added, and what the
+    mix did to levels.
 
-    The music is ducked by ``duck_db`` under ``speech_spans`` (frames); the clicks' gains are scaled by ``click_gain``
-    (0 drops them); the segments are ducked in place. If the sum passes −1 dBFS, every gain is lowered together,
-    just enough.
+    The music is ducked by ``duck_db`` under ``speech_spans`` (frames) and gets room under the other sounds (module
+    docstring); the clicks' gains are scaled by ``click_gain`` (0 drops them). With ``target_lufs`` the music is
+    raised (through its limiter) until the ``measured`` segments (default: all) sit at that loudness in the mix.
     """
     sr = track.samplerate
     keep = np.ones(len(track.onsets), dtype=bool)
@@ -69,17 +101,51 @@ def with_music(
         keep &= ~clicks
     else:
         gains[clicks] *= np.float32(click_gain)
+    others = replace(track, onsets=track.onsets[keep], sound_ids=track.sound_ids[keep], gains=gains[keep])
+    end = max([track.n_frames, *(start + len(audio) for start, audio in segments)])
+    block = limiter.BLOCK
+    n_blocks = -(-end // block)
+    # The other sounds' peak per block and channel, as the renderer makes them.
+    other_peak = np.zeros((n_blocks, 2), np.float32)
+    for start, rendered in Renderer(others).blocks():  # MAX_BLOCK is a multiple of the block
+        pk = limiter.block_peaks(rendered)
+        other_peak[start // block : start // block + len(pk)] = pk
+    room = CEILING * MARGIN - other_peak
+    sources = [(start, np.ascontiguousarray(audio, dtype=np.float32)) for start, audio in segments]
+    limiters = [Limiter(audio, sr) for _, audio in sources]
+    counted = list(measured) if measured is not None else [True] * len(sources)
+
+    def layer(makeup_db: float, *, every: bool = True) -> tuple[float, _Layer]:
+        # The make-up search measures the counted segments alone (a session's rests are most of its music and do not
+        # count); the chosen gain is then applied to every segment once.
+        chosen = [i for i, m in enumerate(counted) if m or every]
+        made = _music_layer(
+            [sources[i] for i in chosen], [limiters[i] for i in chosen], makeup_db, speech_spans, duck_db, room, sr
+        )
+        loud = [audio for i, (_, audio) in zip(chosen, made.placed, strict=True) if counted[i]]
+        return (integrated_lufs(np.concatenate(loud), sr) if loud else -math.inf), made
+
+    makeup_db = 0.0
+    found: tuple[float, _Layer] | None = None
+    if target_lufs is not None and sources:
+        found = layer(0.0, every=False)
+        if math.isfinite(found[0]) and found[0] < target_lufs - MAKEUP_TOLERANCE_LU:
+            start_db = min(target_lufs - found[0], MAX_MAKEUP_DB)
+            makeup_db, lufs, made = loudness_loop(
+                lambda db: layer(db, every=False), start_db, target_lufs, most_db=MAX_MAKEUP_DB
+            )
+            found = lufs, made
+    lufs, made = found if found is not None and all(counted) else layer(makeup_db)
+    levels = MixLevels(
+        music_lufs=lufs, makeup_db=makeup_db, limiter=made.limiter, sidechain=made.sidechain, master_db=0.0
+    )
+
     bank = list(track.sounds)
-    onsets = [track.onsets[keep]]
-    ids = [track.sound_ids[keep]]
-    gain_rows = [gains[keep]]
+    onsets = [others.onsets]
+    ids = [others.sound_ids]
+    gain_rows = [others.gains]
     chunk = max(1, int(CHUNK_S * sr))
-    b_on: list[np.ndarray] = []
-    b_peak: list[np.ndarray] = []  # (blocks, 2): the music's peak per block and channel, for the bound
-    end = track.n_frames
-    for start, audio in segments:
-        audio = np.ascontiguousarray(audio, dtype=np.float32)  # ours: ducked in place
-        duck(audio, start, speech_spans, duck_db, sr)
+    for start, audio in made.placed:
         for c0 in range(0, len(audio), chunk):
             piece = audio[c0 : c0 + chunk]
             for ch in (0, 1):
@@ -87,39 +153,84 @@ def with_music(
                 onsets.append(np.array([start + c0], dtype=np.int64))
                 ids.append(np.array([len(bank) - 1], dtype=np.intp))
                 gain_rows.append(np.array([[1.0, 0.0] if ch == 0 else [0.0, 1.0]], dtype=np.float32))
-        nb = -(-len(audio) // BOUND_BLOCK)
-        padded = np.zeros((nb * BOUND_BLOCK, 2), dtype=np.float32)
-        padded[: len(audio)] = np.abs(audio)
-        b_peak.append(padded.reshape(nb, BOUND_BLOCK, 2).max(axis=1))
-        b_on.append(start + BOUND_BLOCK * np.arange(nb, dtype=np.int64))
-        end = max(end, start + len(audio))
     onsets_a = np.concatenate(onsets)
     ids_a = np.concatenate(ids)
     gains_a = np.concatenate(gain_rows).astype(np.float32)
     order = np.argsort(onsets_a, kind="stable")
     onsets_a, ids_a, gains_a = onsets_a[order], ids_a[order], gains_a[order]
-
-    # The peak bound per channel: every non-music event at its peak, plus the music's block peaks.
-    music = ids_a >= len(track.sounds)
-    other = ~music
-    lengths = np.array([len(s) for s in bank])[ids_a[other]]
-    peaks = np.array([float(np.max(np.abs(s))) if len(s) else 0.0 for s in track.sounds])[ids_a[other]]
-    m_on = np.concatenate(b_on) if b_on else np.zeros(0, dtype=np.int64)
-    m_peak = np.concatenate(b_peak) if b_peak else np.zeros((0, 2), dtype=np.float32)
-    bound = 0.0
-    for ch in (0, 1):
-        pos = np.concatenate([onsets_a[other], m_on])
-        lens = np.concatenate([lengths, np.full(len(m_on), BOUND_BLOCK)])
-        w = np.concatenate([peaks * gains_a[other, ch], m_peak[:, ch]])
-        bound = max(bound, _peak_bound(pos, lens, w))
     mixed = replace(track, n_frames=int(end), onsets=onsets_a, sound_ids=ids_a, gains=gains_a, sounds=tuple(bank))
-    if bound <= CEILING:
-        return mixed
-    # The bound adds peaks that may not meet: render once and lower everything only as far as the real peak needs.
+    # The peak of a sum is at most the sum of the peaks, block by block: under the ceiling by construction.
+    if float(np.max(other_peak + made.peak, initial=0.0)) <= CEILING:
+        return mixed, levels
+    # The safety net: render once and lower everything only as far as the real peak needs.
     peak = rendered_peak(mixed)
     if peak <= CEILING:
-        return mixed
-    return replace(mixed, gains=(gains_a * np.float32(CEILING / peak * (1 - 1e-4))).astype(np.float32))
+        return mixed, levels
+    scale = CEILING / peak * (1 - 1e-4)
+    lowered = replace(mixed, gains=(gains_a * np.float32(scale)).astype(np.float32))
+    return lowered, replace(levels, master_db=float(20.0 * np.log10(scale)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class _Layer:
+    placed: list[tuple[int, np.ndarray]]  # the music as it goes into the mix
+    peak: np.ndarray  # its peak per block and channel
+    limiter: GainStats
+    sidechain: GainStats
+
+
+def _music_layer(
+    sources: Sequence[tuple[int, np.ndarray]],
+    limiters: Sequence[Limiter],
+    makeup_db: float,
+    speech_spans: Sequence[tuple[int, int]],
+    duck_db: float,
+    room: np.ndarray,
+    sr: int,
+) -> _Layer:
+    """The music raised by ``makeup_db`` through its limiter, ducked under the calls, and kept under ``room`` (the
+    ceiling less the other sounds' peak, per block) by the sidechain envelope."""
+    block = limiter.BLOCK
+    placed: list[tuple[int, np.ndarray]] = []
+    limited: list[np.ndarray] = []
+    music_peak = np.zeros_like(room)
+    for (start, audio), stem in zip(sources, limiters, strict=True):
+        audio, block_gain, _ = stem(makeup_db)  # the stem may come unlimited (music_track's limit=False)
+        limited.append(block_gain)
+        duck(audio, start, speech_spans, duck_db, sr)
+        placed.append((start, audio))
+        _place_max(music_peak, _grid_peaks(audio, start, block), start // block)
+    required = limiter.required_gain(music_peak, room)
+    block_gain = limiter.envelope(
+        required, attack=max(1, round(SIDECHAIN_ATTACK_S * sr / block)), release=SIDECHAIN_RELEASE_S * sr / block
+    )
+    points = limiter.boundary_gains(block_gain)
+    peak = np.zeros_like(room)
+    for start, audio in placed:
+        limiter.apply_gain(audio, points, first=start, out=audio)
+        _place_max(peak, _grid_peaks(audio, start, block), start // block)
+    has_music = music_peak.max(axis=1) > 0
+    return _Layer(
+        placed=placed,
+        peak=peak,
+        limiter=limiter.stats(np.concatenate(limited)) if limited else GainStats.none(),
+        sidechain=limiter.stats(block_gain[has_music]) if np.any(has_music) else GainStats.none(),
+    )
+
+
+def _place_max(grid: np.ndarray, peaks: np.ndarray, first: int) -> None:
+    part = grid[first : first + len(peaks)]
+    np.maximum(part, peaks[: len(part)], out=part)
+
+
+def _grid_peaks(audio: np.ndarray, start: int, block: int) -> np.ndarray:
+    """Block peaks of ``audio`` placed at frame ``start``, on the grid of blocks from frame 0 (the first block is
+    the one holding ``start``)."""
+    head = (block - start % block) % block  # frames before the first block boundary inside the audio
+    if head == 0:
+        return limiter.block_peaks(audio, block=block)
+    first = np.max(np.abs(audio[:head]), axis=0, initial=0.0)[None, :].astype(np.float32)
+    return np.concatenate([first, limiter.block_peaks(audio[head:], block=block)])
 
 
 def rendered_peak(track: Track) -> float:

@@ -32,6 +32,9 @@ import soundfile as sf
 from stridebeat.errors import StridebeatError, UsageError
 
 ENGINE_ARGS = ("-2", "-c", "6")  # R2 engine, crispness 6 (see the module docstring)
+# The choices of --music-stretch: fast (the default above) or fine, Rubber Band's R3 engine: less smearing of held
+# notes, softer drum attacks when played faster, several times the time (bench/bench_stretch.py measures both).
+ENGINES = {"fast": ENGINE_ARGS, "fine": ("-3",)}
 INSTALL_HINT = "install Rubber Band's command-line program (Debian/Ubuntu: apt-get install rubberband-cli)"
 
 

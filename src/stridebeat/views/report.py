@@ -5,17 +5,21 @@ from __future__ import annotations
 import os
 
 from stridebeat.config.jobs import Job
+from stridebeat.config.music import MusicMix
 from stridebeat.core.clock import format_time
 from stridebeat.core.track import Track
 from stridebeat.views.music import echo_report
 
 
-def summary_after_render(track: Track, job: Job, path: str | os.PathLike[str]) -> list[str]:
+def summary_after_render(
+    track: Track, job: Job, path: str | os.PathLike[str], music: MusicMix | None = None
+) -> list[str]:
     """Lines for a terminal after a render: file, duration, each rep's gun, each split with its cadence, the hold.
 
     Times "in the file" are what an audio editor's ruler shows (the lead-in included); race times count from the gun.
+    ``music``: what the track plays (``Job.track_with_music``), reported on stderr.
     """
-    echo_report(job)  # with --music: one line per song on stderr (tempo, confidence, stretch)
+    echo_report(music)  # with --music: one line per song on stderr (tempo, confidence, stretch)
     sr = track.samplerate
     lines = [f"wrote {os.fspath(path)}: {_clock(track.duration_s)} ({track.n_frames} frames at {sr} Hz, stereo)"]
     origin = track.origin_frame / sr
@@ -55,9 +59,9 @@ def summary_after_render(track: Track, job: Job, path: str | os.PathLike[str]) -
     return lines
 
 
-def render_line(track: Track, job: Job, path: str | os.PathLike[str]) -> str:
-    """One line for a pipe or a log: file, length, where the gun is, how many clicks."""
-    echo_report(job)  # with --music: one line per song on stderr (tempo, confidence, stretch)
+def render_line(track: Track, job: Job, path: str | os.PathLike[str], music: MusicMix | None = None) -> str:
+    """One line for a pipe or a log: file, length, where the gun is, how many clicks (``music``: as above)."""
+    echo_report(music)  # with --music: one line per song on stderr (tempo, confidence, stretch)
     gun = f"gun at {track.origin_frame / track.samplerate:.2f} s, "
     if job.session is not None:
         what = f"{len(job.reps)} reps, first {gun}"

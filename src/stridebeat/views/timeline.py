@@ -10,18 +10,20 @@ from typing import Any
 import numpy as np
 
 from stridebeat.config.jobs import Job, Rep
+from stridebeat.config.music import MusicMix
 from stridebeat.core.schedule import Cue, PlannedRace, Schedule
 from stridebeat.views.music import timeline_music
 
 FEET = ("R", "L")
 
 
-def timeline(job: Job, *, gun_offset_s: float | None = None) -> dict[str, Any]:
+def timeline(job: Job, *, gun_offset_s: float | None = None, music: MusicMix | None = None) -> dict[str, Any]:
     """The job as data, times in seconds from the (first) gun; ``gun_offset_s`` is that gun's place in the audio.
 
     A single rep gives its plan (distance, target, splits); a session gives each rep (its plan, where it starts, its
     rest) under ``reps``. Both list every step and cue on the job's clock. Cues carry ``value`` where they speak a
-    number and ``mark_s`` where a cue lead moves the call ahead of its mark.
+    number and ``mark_s`` where a cue lead moves the call ahead of its mark. ``music`` (what a render played, or
+    ``plan_music``'s map) adds each song span under ``music``.
     """
     data: dict[str, Any] = {}
     if job.session is None:
@@ -34,9 +36,8 @@ def timeline(job: Job, *, gun_offset_s: float | None = None) -> dict[str, Any]:
     if gun_offset_s is not None:
         data["gun_offset_s"] = gun_offset_s
     data.update(_events(job.schedule))
-    music = timeline_music(job)  # after a render with --music: each song's span and beat → step map
-    if music is not None:
-        data["music"] = music
+    if music is not None:  # with --music: each song's span and beat → step map
+        data["music"] = timeline_music(music)
     return data
 
 
