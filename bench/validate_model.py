@@ -112,6 +112,20 @@ def segment_errors(profile: Profile, race: Race) -> np.ndarray | None:
 
 
 # --------------------------------------------------------------------------------------------------- fitting the shape
+def mean_error(races: Sequence[Race], params: Params | FadeShape) -> float:
+    """What the fits minimise: the mean absolute error of every segment where all are published, and of the elapsed
+    time at every published intermediate mark, over ``races`` planned with ``params``."""
+    errs: list[float] = []
+    for r in races:
+        prof = shape_profile(r, params)
+        seg = segment_errors(prof, r)
+        if seg is not None:
+            errs.extend(np.abs(seg))
+        marks = [m for m in r.marks_m if m < r.event_m]
+        errs.extend(np.abs(elapsed(prof, r, marks) - np.array([r.elapsed_at(m) for m in marks], dtype=float)))
+    return float(np.mean(errs))
+
+
 def _nelder_mead(f: Callable[[np.ndarray], float], x0: Sequence[float], step: Sequence[float]) -> np.ndarray:
     """A plain Nelder–Mead simplex (numpy only: the bench needs no optimiser library)."""
     pts = [np.asarray(x0, dtype=float)]
@@ -153,16 +167,7 @@ def fit_shape(races: Sequence[Race], start: Params) -> Params:
         tau, power, fade, per_s = x
         if not (0.3 <= tau <= 3.0 and 1.0 <= power <= 3.0 and 0.0 < fade < 0.6 and 0.0 <= per_s <= MAX_FADE_PER_S):
             return 1e9
-        prm = (FadeShape(tau_s=tau, power=power, fade=fade), float(per_s))
-        errs: list[float] = []
-        for r in races:
-            prof = shape_profile(r, prm)
-            seg = segment_errors(prof, r)
-            if seg is not None:
-                errs.extend(np.abs(seg))
-            marks = [m for m in r.marks_m if m < r.event_m]
-            errs.extend(np.abs(elapsed(prof, r, marks) - np.array([r.elapsed_at(m) for m in marks], dtype=float)))
-        return float(np.mean(errs))
+        return mean_error(races, (FadeShape(tau_s=tau, power=power, fade=fade), float(per_s)))
 
     shape, per_s = start
     x = _nelder_mead(loss, [shape.tau_s, shape.power, shape.fade, per_s], [0.1, 0.2, 0.03, 0.01])
@@ -175,17 +180,7 @@ def fit_800(races: Sequence[Race], start: FadeShape = plan_mod.SHAPE_800) -> Fad
 
     def loss(x: np.ndarray) -> float:
         shape = FadeShape(tau_s=start.tau_s, fade=float(x[2]), cubic=(float(x[0]), float(x[1])))
-        if not 0.0 < shape.fade < 0.6:
-            return 1e9
-        errs: list[float] = []
-        for r in races:
-            prof = shape_profile(r, shape)
-            seg = segment_errors(prof, r)
-            if seg is not None:
-                errs.extend(np.abs(seg))
-            marks = [m for m in r.marks_m if m < r.event_m]
-            errs.extend(np.abs(elapsed(prof, r, marks) - np.array([r.elapsed_at(m) for m in marks], dtype=float)))
-        return float(np.mean(errs))
+        return mean_error(races, shape) if 0.0 < shape.fade < 0.6 else 1e9
 
     c1, c2, _ = start.poly()
     x = _nelder_mead(loss, [c1, c2, start.fade], [0.5, 0.5, 0.03])

@@ -80,7 +80,7 @@ class FadeShape:
 # show slower runners fading more, by FADE_PER_S_400 per second of 400 m time. NATIONAL_FADE_400 gives the fatigue
 # index Hanon & Gajer (2009) measured at national level (14.4 % of peak speed lost by the last 50 m; 23 % world class).
 SHAPE_400 = {
-    "M": FadeShape(tau_s=1.043, power=1.546, fade=0.244),
+    "M": FadeShape(tau_s=1.043, power=1.537, fade=0.237),
     "F": FadeShape(tau_s=1.027, power=1.132, fade=0.283),
 }
 FADE_PER_S_400 = {"M": 0.040, "F": 0.0391}
