@@ -214,6 +214,25 @@ def test_plan_reports_what_was_detected(run_cli, song_file, tmp_path):
     assert r2.code == 0 and len(mine_lines) == 1 and mine_lines[0].startswith(lines[0].split(" stretched")[0])
 
 
+@pytest.mark.parametrize("in_rest", ["soft", "off"])
+def test_plan_names_the_songs_heard_only_in_the_rests(run_cli, song_file, tmp_path, in_rest):
+    """Two 25 s reps with a 40 s rest and a 60 s first song: the first rep fits inside the first song, so the playlist
+    reaches the two 30 s songs in the rest (soft) and the second rep starts the list again; with the rest silent (off)
+    the second rep goes on with the second song and the third is never played."""
+    sf.write(tmp_path / "long.wav", synth_song(beat_grid(120, 60), 60), SR)
+    preset = tmp_path / "two.toml"
+    preset.write_text(SESSION)
+    songs = ",".join(str(p) for p in (tmp_path / "long.wav", song_file / "b.wav", song_file / "b.wav"))
+    r = run_cli("plan", preset, "--music", songs, "--music-in-rest", in_rest)
+    assert r.code == 0, r.err
+    lines = [line for line in r.out.splitlines() if line.startswith("music: ")]
+    assert len(lines) == 3 and "stretched" in lines[0], r.out
+    if in_rest == "soft":
+        assert all("only in the rests (unstretched)" in line for line in lines[1:]), lines
+    else:
+        assert "stretched" in lines[1] and "not played" in lines[2], lines
+
+
 @needs_rubberband
 def test_plan_json_has_the_music_render_timeline_has(run_cli, song_file, tmp_path):
     args = ("--time", "51", "--music", f"{song_file}/a.wav,{song_file}/b.wav")

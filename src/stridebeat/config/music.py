@@ -124,6 +124,7 @@ class MusicMix:
     reps: tuple[Any, ...]
     rep_steps: tuple[np.ndarray, ...]  # each rep's steps on the job clock
     levels: Any = None  # stridebeat.music.mix.MixLevels after a render (the room made for the clicks); None in a plan
+    rest_songs: frozenset[int] = frozenset()  # the songs heard in a session's rests (unstretched, softer)
 
 
 def _load(options: MusicOptions, samplerate: int) -> tuple[list[np.ndarray], list[Any], tuple[SongInfo, ...]]:
@@ -203,8 +204,17 @@ def plan_music(job: Job, *, samplerate: int | None = None) -> MusicMix | None:
         every = options.every
         return map_music([grids[j] for j in order], steps, sr, every=every), None  # type: ignore[arg-type]
 
-    played, _ = _walk(job, [len(s) for s in songs], sr, play)
-    return MusicMix(songs=infos, reps=tuple(p.report for p in played), rep_steps=tuple(p.steps for p in played))
+    played, rests = _walk(job, [len(s) for s in songs], sr, play)
+    return MusicMix(
+        songs=infos,
+        reps=tuple(p.report for p in played),
+        rep_steps=tuple(p.steps for p in played),
+        rest_songs=_rest_songs(rests),
+    )
+
+
+def _rest_songs(rests: Sequence[_Rest]) -> frozenset[int]:
+    return frozenset(song for rest in rests for _, song, _ in rest.pieces)
 
 
 def with_job_music(job: Job, track: Track, speech_spans: list[tuple[int, int]]) -> tuple[Track, MusicMix]:
@@ -252,7 +262,13 @@ def with_job_music(job: Job, track: Track, speech_spans: list[tuple[int, int]]) 
         measured=[rep for _, _, rep in pieces],
     )
     reports = tuple(p.report for p in played)
-    return mixed, MusicMix(songs=infos, reps=reports, rep_steps=tuple(p.steps for p in played), levels=levels)
+    return mixed, MusicMix(
+        songs=infos,
+        reps=reports,
+        rep_steps=tuple(p.steps for p in played),
+        levels=levels,
+        rest_songs=_rest_songs(rests),
+    )
 
 
 def _rest_pieces(
@@ -294,6 +310,8 @@ def music_lines(mix: MusicMix) -> list[str]:
         if spans:
             lo, hi = min(sp.stretch_min for sp in spans), max(sp.stretch_max for sp in spans)
             stretch = f"stretched {lo:.3f}–{hi:.3f}×"
+        elif i in mix.rest_songs:
+            stretch = "only in the rests (unstretched)"
         else:
             stretch = "not played"
         how = "given" if song.method == "given" else f"confidence {song.confidence:.2f}"
