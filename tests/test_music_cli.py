@@ -26,7 +26,7 @@ if shutil.which("rubberband") is None and os.environ.get("STRIDEBEAT_REQUIRE_RUB
 
 from scipy.signal import butter, sosfilt  # noqa: E402  (librosa's dependency)
 
-from test_music import SR, beat_grid, kick_onsets, synth_song  # noqa: E402
+from test_music import SESSION, SR, beat_grid, kick_onsets, synth_song  # noqa: E402
 
 TOL_S = 0.015
 
@@ -129,16 +129,6 @@ def test_the_calls_duck_the_music(run_cli, tmp_path, songs):
         t = cue["t_s"]
         inside, around = ratio(t + 0.1, t + 0.4), ratio(t - 2.0, t - 0.5)
         assert inside < around - 6.0, (t, inside, around)  # the default --duck is 10 dB
-
-
-SESSION = """schema = 1
-kind = "session"
-rest = "40s"
-[[reps]]
-distance = 200
-time = 25.0
-repeat = 2
-"""
 
 
 @pytest.mark.parametrize("in_rest", ["soft", "off"])

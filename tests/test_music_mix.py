@@ -28,7 +28,7 @@ from scipy.signal import resample_poly  # noqa: E402  (librosa's dependency)
 from stridebeat.core.render import Renderer  # noqa: E402
 from stridebeat.core.track import CEILING  # noqa: E402
 from stridebeat.music import limiter  # noqa: E402
-from test_music import SONGS, SR, TONE_HZ, beat_grid, race_steps, synth_song  # noqa: E402
+from test_music import SESSION, SONGS, SR, TONE_HZ, beat_grid, race_steps, synth_song  # noqa: E402
 
 needs_rubberband = pytest.mark.skipif(
     shutil.which("rubberband") is None and os.environ.get("STRIDEBEAT_REQUIRE_RUBBERBAND") != "1",
@@ -171,16 +171,6 @@ def test_the_music_keeps_its_loudness_in_the_mix_and_the_clicks_their_samples(so
         assert mix.levels.sidechain.max_db > 1.0 and mix.levels.sidechain.share < 0.5
     if clicks == "off":
         assert mix.levels.sidechain.max_db < 0.1
-
-
-SESSION = """schema = 1
-kind = "session"
-rest = "40s"
-[[reps]]
-distance = 200
-time = 25.0
-repeat = 2
-"""
 
 
 @needs_rubberband

@@ -6,7 +6,7 @@ hop, at the tempo that ``librosa.feature.tempo`` estimates from that envelope. T
 for footstrikes, so every beat is then refined on the full-rate signal (1 ms hop): within −60…+20 ms of the tracker's
 beat, the instant where the energy of the next 3 ms most exceeds that of the previous 10 ms (weighted towards 20 ms
 before the tracker's beat) is the beat's attack. A beat without a clear attack there (under +3 dB) keeps the tracker's
-time. On the synthetic songs of the tests this puts 95 % of beats within 1 ms of the true attack.
+time. The tests hold the refined beats to the synthetic songs' true attacks.
 
 The confidence is the share of beats that sit on a clear onset: the onset envelope within one frame of the beat peaks
 at least ``SALIENCE_RATIO`` times the envelope's median (and over an absolute floor, ``MIN_ONSET``). The tracker

@@ -135,6 +135,7 @@ def with_music(
                 lambda db: layer(db, every=False), start_db, target_lufs, most_db=MAX_MAKEUP_DB
             )
             found = lufs, made
+    # With every segment counted (a race), the search's layer is already the whole music at the chosen gain.
     lufs, made = found if found is not None and all(counted) else layer(makeup_db)
     levels = MixLevels(
         music_lufs=lufs, makeup_db=makeup_db, limiter=made.limiter, sidechain=made.sidechain, master_db=0.0
