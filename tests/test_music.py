@@ -4,7 +4,7 @@ The songs are synthesised here with known beats (kick on every beat, snare on 2 
 the beats, a chord per bar), straight, swung and with a tempo change. The rendered track is checked with a beat
 detector that shares nothing with stridebeat's: aubio's HFC onset detector (C library, spectral) on the kick band
 (4th-order Butterworth low-pass at 150 Hz), whose reported time is moved back by half its window, the centre of the
-frame that saw the onset. stridebeat itself finds beats with librosa's tracker and its own energy-jump refinement.
+frame that saw the onset. stridebeat itself finds beats with librosa's algorithms and its own energy-jump refinement.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import soundfile as sf
 
 from stridebeat.errors import StridebeatError, UsageError
 
-_EXTRA = "the music extra is not installed: pip install 'stridebeat[music]'"
+_EXTRA = "the music tests' reference libraries are not installed: pip install 'stridebeat[test]'"
 librosa = pytest.importorskip("librosa", reason=_EXTRA)
 pytest.importorskip("pyloudnorm", reason=_EXTRA)
 aubio = pytest.importorskip(
@@ -294,23 +294,33 @@ def race():
 
 @pytest.fixture(scope="module")
 def rendered(race):
-    """Each synthetic song (24 s, so it loops once) rendered over the 51 s race; detection by stridebeat."""
+    """Each synthetic song (24 s, so it loops once) rendered over the 51 s race with the default engine (clean), and
+    with crisp under ("crisp", kind); detection by stridebeat."""
     if shutil.which("rubberband") is None:
         pytest.skip("the rubberband program is not installed")
     out = {}
     for kind, (beats, kw) in SONGS.items():
         song = synth_song(beats, 24, tone_hz=TONE_HZ, **kw)
-        out[kind] = music_track([song], [detect_beats(song, SR)], race, SR)
+        grid = detect_beats(song, SR)
+        out[kind] = music_track([song], [grid], race, SR)
+        out["crisp", kind] = music_track([song], [grid], race, SR, engine_args=ENGINES["crisp"])
     return out
 
 
+# Share of the planned beats on which the kick-band checker must find a kick. crisp (R2) keeps every kick's attack;
+# clean (R3, short window) softens the low attack of some kicks enough for the checker to miss them, though the ones
+# it finds are on time (bench/bench_stretch.py: attack rise and pre-echo per engine).
+COVERED = {"clean": 0.8, "crisp": 0.95}
+
+
+@pytest.mark.parametrize("engine", sorted(COVERED))
 @pytest.mark.parametrize("kind", list(SONGS))
-def test_the_music_beats_land_on_footstrikes(rendered, race, kind):
-    track, report = rendered[kind]
+def test_the_music_beats_land_on_footstrikes(rendered, race, kind, engine):
+    track, report = rendered[kind] if engine == "clean" else rendered[engine, kind]
     planned = race[report.beat_step]
     on_step, covered, median = hit_rates(kick_onsets(track), race, planned)
     assert on_step >= 0.95, f"only {on_step:.1%} of the output's beats are within 15 ms of a footstrike"
-    assert covered >= 0.95, f"only {covered:.1%} of the planned beats have a kick within 15 ms"
+    assert covered >= COVERED[engine], f"only {covered:.1%} of the planned beats have a kick within 15 ms"
     assert abs(median) < 0.005
 
 
@@ -385,8 +395,8 @@ def test_following_the_acceleration_when_asked(race):
     assert report.stretch_min < 0.95 and report.stretch_max > 1.1
     on_step, covered, _ = hit_rates(kick_onsets(track), steps, steps[report.beat_step])
     assert on_step >= 0.95
-    # Played faster than the song, Rubber Band's R2 engine smears the low attack of a few kicks and the checker misses
-    # them (and the kick on the very first sample, which has no lead-in); those it finds are all on time.
+    # Played faster than the song, the stretch softens the low attack of a few kicks and the checker misses them (and
+    # the kick on the very first sample, which has no lead-in); those it finds are all on time.
     assert covered >= 0.85
 
 

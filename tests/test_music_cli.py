@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-_EXTRA = "the music extra is not installed: pip install 'stridebeat[music]'"
+_EXTRA = "the music tests' reference libraries are not installed: pip install 'stridebeat[test]'"
 pytest.importorskip("librosa", reason=_EXTRA)
 pytest.importorskip("pyloudnorm", reason=_EXTRA)
 pytest.importorskip(
@@ -26,7 +26,7 @@ if shutil.which("rubberband") is None and os.environ.get("STRIDEBEAT_REQUIRE_RUB
 
 from scipy.signal import butter, sosfilt  # noqa: E402  (librosa's dependency)
 
-from test_music import SESSION, SR, beat_grid, kick_onsets, synth_song  # noqa: E402
+from test_music import COVERED, SESSION, SR, beat_grid, kick_onsets, synth_song  # noqa: E402
 
 TOL_S = 0.015
 
@@ -89,7 +89,7 @@ def test_a_race_with_music_has_its_beats_on_the_footstrikes(run_cli, tmp_path, s
     near_step = np.min(np.abs(heard[:, None] - steps[None, :]), axis=1)
     found = np.min(np.abs(beats[:, 0][:, None] - onsets[None, :]), axis=1)
     assert np.mean(near_step <= TOL_S) >= 0.95
-    assert np.mean(found[1:] <= TOL_S) >= 0.95  # the first beat may fall at the fade-in's end
+    assert np.mean(found[1:] <= TOL_S) >= COVERED["clean"]  # the first beat may fall at the fade-in's end
     # Master level: the mix stays under −1 dBFS.
     assert np.max(np.abs(audio)) <= 10 ** (-1 / 20) + 1e-3
 
@@ -219,17 +219,14 @@ def test_an_open_ended_metronome_with_music_is_refused(run_cli, songs):
     assert r.code == 2 and "--music needs a --duration or a plan" in r.err
 
 
-def test_without_the_extra_music_says_how_to_install(run_cli, tmp_path, songs, monkeypatch):
-    import importlib.util
-
+def test_without_rubberband_music_says_how_to_install_it(run_cli, tmp_path, songs, monkeypatch):
     from stridebeat.config import music
 
-    real = importlib.util.find_spec
-    monkeypatch.setattr(music.importlib.util, "find_spec", lambda name: None if name == "librosa" else real(name))
+    monkeypatch.setattr(music.shutil, "which", lambda name: None)
     r = run_cli("render", "--time", "51", "--music", f"{songs}/a.wav", "-o", tmp_path / "x.wav")
     assert r.code == 2
     assert r.err.strip().endswith(
-        "music needs: pip install 'stridebeat[music]' (and the rubberband program: apt-get install rubberband-cli)"
+        "music needs the rubberband program: apt-get install rubberband-cli (macOS: brew install rubberband)"
     )
     assert not (tmp_path / "x.wav").exists()
 
@@ -244,6 +241,22 @@ def test_a_render_without_music_does_not_import_librosa(tmp_path):
         "assert 'librosa' not in sys.modules and 'stridebeat.music' not in sys.modules, 'music loaded'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_a_render_with_music_imports_no_heavy_library(tmp_path, songs):
+    """The whole --music render in a fresh process: detection, loudness and peaks are numpy, the stretch a program."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom stridebeat.cli import main\n"
+        f"try:\n    main(['render', '--time', '51', '--music', r'{songs / 'a.wav'}', '-o', r'{tmp_path / 'x.wav'}'])\n"
+        "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "heavy = [m for m in ('librosa', 'scipy', 'numba', 'pyloudnorm') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    assert (tmp_path / "x.wav").is_file()
 
 
 def test_live_plays_the_music_sample_for_sample_as_the_export(songs):

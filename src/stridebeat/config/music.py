@@ -1,7 +1,8 @@
 """The runner's own music in a job (issue 16): the settings' record, the music of a job's track, and its plan.
 
-This module imports nothing heavy at the top: ``stridebeat.music`` (librosa, the rubberband program) loads only when a
-job has music, so a render without music starts as fast as before and the extra stays optional.
+This module imports nothing heavy at the top: ``stridebeat.music`` loads only when a job has music, so a render
+without music starts as fast as before. Music needs one thing beyond the Python package: the ``rubberband`` program,
+checked before any song is analysed.
 
 Sessions: each rep gets its own ``music_track`` on its steps (on the job clock), continuing the playlist where the
 previous rep left it. In the rests the next song plays unstretched 12 dB lower (``--music-in-rest soft``) or not at all.
@@ -11,8 +12,8 @@ previous rep left it. In the rests the next song plays unstretched 12 dB lower (
 
 from __future__ import annotations
 
-import importlib.util
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,9 +27,11 @@ if TYPE_CHECKING:
     from stridebeat.config.jobs import Job
     from stridebeat.core.track import Track
 
-INSTALL = "music needs: pip install 'stridebeat[music]' (and the rubberband program: apt-get install rubberband-cli)"
+INSTALL = "music needs the rubberband program: apt-get install rubberband-cli (macOS: brew install rubberband)"
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
 SOFT_DB = 12.0  # clicks=soft, and the music in a rest with music_in_rest=soft
+MUSIC_DUCK_DB = 20.0  # the default of --music-duck
+MUSIC_DUCK_MAX_DB = 40.0
 REST_FADE_S = 1.0
 REST_MARGIN_S = 1.0  # the rest's music stops this long before the next rep's first command
 
@@ -69,8 +72,9 @@ class MusicOptions:
     bpm: float | None = None
     offset_s: float | None = None
     in_rest: str = "soft"  # "soft" or "off"
+    duck_db: float = MUSIC_DUCK_DB  # the music under the calls
     clicks: str = "on"  # "on", "soft" or "off"
-    stretch: str = "fast"  # "fast" or "fine": stridebeat.music.stretch.ENGINES
+    stretch: str = "clean"  # a key of stridebeat.music.stretch.ENGINES
 
 
 def music_options(v: dict[str, Any]) -> MusicOptions | None:
@@ -80,18 +84,24 @@ def music_options(v: dict[str, Any]) -> MusicOptions | None:
             raise UsageError(f"--clicks {v['clicks']} goes with --music: without music the clicks are the track")
         given = [k for k in ("music_every", "music_bpm", "music_offset") if v.get(k) is not None]
         given += [
-            k for k, default in (("music_stretch", "fast"), ("music_in_rest", "soft")) if v.get(k, default) != default
+            k
+            for k, default in (("music_stretch", "clean"), ("music_in_rest", "soft"), ("music_duck", MUSIC_DUCK_DB))
+            if v.get(k, default) != default
         ]
         if given:
             flags = ", ".join("--" + k.replace("_", "-") for k in given)
             verb = "goes" if len(given) == 1 else "go"
             raise UsageError(f"{flags} {verb} with --music: add your songs with --music, or leave it out")
         return None
-    if importlib.util.find_spec("librosa") is None or importlib.util.find_spec("pyloudnorm") is None:
+    if shutil.which("rubberband") is None:
         raise UsageError(INSTALL)
     bpm = v.get("music_bpm")
     if bpm is not None and not 40.0 <= bpm <= 320.0:
         raise UsageError(f"--music-bpm {bpm:g} is out of range: give 40 to 320")
+    duck = v.get("music_duck")
+    duck = MUSIC_DUCK_DB if duck is None else float(duck)
+    if not 0.0 <= duck <= MUSIC_DUCK_MAX_DB:
+        raise UsageError(f"--music-duck {duck:g} dB is out of range: give 0 to {MUSIC_DUCK_MAX_DB:g} dB")
     offset = v.get("music_offset")
     if offset is not None and offset < 0:
         raise UsageError(f"--music-offset {offset:g} s is negative: give the first beat's time in the song")
@@ -101,8 +111,9 @@ def music_options(v: dict[str, Any]) -> MusicOptions | None:
         bpm=bpm,
         offset_s=offset,
         in_rest=v.get("music_in_rest") or "soft",
+        duck_db=duck,
         clicks=v.get("clicks") or "on",
-        stretch=v.get("music_stretch") or "fast",
+        stretch=v.get("music_stretch") or "clean",
     )
 
 
@@ -257,7 +268,7 @@ def with_job_music(job: Job, track: Track, speech_spans: list[tuple[int, int]]) 
         track,
         [(start, audio) for start, audio, _ in pieces],
         speech_spans,
-        duck_db=job.voice.duck_db,
+        duck_db=options.duck_db,
         click_gain=clicks_gain,
         measured=[rep for _, _, rep in pieces],
     )

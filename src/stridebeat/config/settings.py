@@ -300,10 +300,19 @@ SETTINGS: tuple[Setting, ...] = (
         key="music_stretch",
         kind="choice",
         group="sound",
-        help="The time-stretch: fast (Rubber Band R2, crisp drums) or fine (R3: cleaner held notes and voices, "
-        "several times slower).",
-        default="fast",
-        choices=("fast", "fine"),
+        help="The time-stretch (Rubber Band): clean (R3, short window: held notes as clean as Rubber Band gets), "
+        "crisp (R2: the sharpest kicks, phasier held notes) or fine (R3, standard window: several times slower).",
+        default="clean",
+        choices=("clean", "crisp", "fine"),
+    ),
+    Setting(
+        key="music_duck",
+        kind="float",
+        group="sound",
+        help="Lower the music by this many dB while a voice speaks (deeper than the clicks' --duck: the music is "
+        "louder than the calls).",
+        default=20.0,
+        metavar="DB",
     ),
     Setting(
         key="music_in_rest",

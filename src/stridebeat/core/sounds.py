@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from stridebeat.core.peaks import true_peak
 from stridebeat.core.vocabulary import CLICK_SOUNDS
 from stridebeat.errors import UsageError
 
@@ -89,4 +90,6 @@ def gun(samplerate: int) -> np.ndarray:
     body = np.convolve(noise, kernel)[:n]
     x = crack + 3.0 * body * np.exp(-t / 0.06)
     x[0] = abs(x[0]) + 0.5  # the crack starts on its sample
-    return (0.8 * x / float(np.max(np.abs(x)))).astype(np.float32)
+    # White noise peaks well over its samples between them: scaled by its true peak, the crack cannot push a mix
+    # over the ceiling after a DAC or an MP3 decoder.
+    return (0.8 * x / true_peak(x)).astype(np.float32)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from stridebeat.core import sounds
+from stridebeat.core.peaks import true_peak
 from stridebeat.core.schedule import Schedule
 from stridebeat.errors import UsageError
 
@@ -187,7 +188,7 @@ def build_track(
     onsets_a, ids_a, gains_a = onsets_a[order], ids_a[order], gains_a[order]
 
     lengths = np.array([len(s) for s in bank])[ids_a]
-    peaks = np.array([float(np.max(np.abs(s))) if len(s) else 0.0 for s in bank])[ids_a]
+    peaks = np.array([true_peak(s) for s in bank])[ids_a]  # the ceiling holds between samples too
     volume = 10 ** (options.volume_db / 20.0)
     bound = _peak_bound(onsets_a, lengths, peaks * np.max(gains_a, axis=1) * volume) if len(ids_a) else 0.0
     master = volume * min(1.0, CEILING / bound) if bound > 0 else volume

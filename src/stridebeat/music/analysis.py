@@ -2,11 +2,12 @@
 
 Beats come from a dynamic-programming beat tracker (Ellis 2007, ``track_beats``, the algorithm of
 ``librosa.beat.beat_track`` re-implemented in numpy) on librosa's onset-strength envelope at 22 050 Hz with a 512-sample
-hop, at the tempo that ``librosa.feature.tempo`` estimates from that envelope. That envelope is 23 ms coarse, too coarse
-for footstrikes, so every beat is then refined on the full-rate signal (1 ms hop): within −60…+20 ms of the tracker's
-beat, the instant where the energy of the next 3 ms most exceeds that of the previous 10 ms (weighted towards 20 ms
-before the tracker's beat) is the beat's attack. A beat without a clear attack there (under +3 dB) keeps the tracker's
-time. The tests hold the refined beats to the synthetic songs' true attacks.
+hop, at the tempo that ``librosa.feature.tempo`` estimates from that envelope (both computed as librosa does, in numpy
+alone, by ``stridebeat.music.onset``). That envelope is 23 ms coarse, too coarse for footstrikes, so every beat is
+then refined on the full-rate signal (1 ms hop): within −60…+20 ms of the tracker's beat, the instant where the
+energy of the next 3 ms most exceeds that of the previous 10 ms (weighted towards 20 ms before the tracker's beat) is
+the beat's attack. A beat without a clear attack there (under +3 dB) keeps the tracker's time. The tests hold the
+refined beats to the synthetic songs' true attacks.
 
 The confidence is the share of beats that sit on a clear onset: the onset envelope within one frame of the beat peaks
 at least ``SALIENCE_RATIO`` times the envelope's median (and over an absolute floor, ``MIN_ONSET``). The tracker
@@ -117,16 +118,17 @@ def detect_beats(
     if mono.size == 0 or float(np.max(np.abs(mono))) < SILENCE_PEAK:
         raise UsageError(f"{name} is silent, so it has no beat to follow; choose another song")
 
-    import librosa  # heavy: imported only here
     import soxr
 
+    from stridebeat.music import onset
+
     y = soxr.resample(mono, samplerate, ANALYSIS_SR, quality="HQ") if samplerate != ANALYSIS_SR else mono
-    env = librosa.onset.onset_strength(y=y, sr=ANALYSIS_SR, hop_length=HOP)
+    env = onset.onset_strength(y, ANALYSIS_SR, HOP)
     frames = np.zeros(0, dtype=np.int64)
     if env.any():  # a flat envelope has no beat (librosa's tracker says so too)
         tempo = bpm
         if tempo is None:  # librosa's estimate, the one its beat_track would use
-            tempo = float(librosa.feature.tempo(onset_envelope=env, sr=ANALYSIS_SR, hop_length=HOP)[0])
+            tempo = onset.tempo(env, ANALYSIS_SR, HOP)
         frames = track_beats(env, tempo, ANALYSIS_SR / HOP)
     if frames.size < MIN_BEATS:
         raise UsageError(
@@ -139,7 +141,7 @@ def detect_beats(
             f"no clear beat in {name} (confidence {confidence:.2f} < {MIN_CONFIDENCE}); give its tempo and first "
             "beat (bpm and offset) or choose a song with a clearer beat"
         )
-    beats = librosa.frames_to_time(frames, sr=ANALYSIS_SR, hop_length=HOP)
+    beats = frames * HOP / ANALYSIS_SR
     beats = _refine(mono, samplerate, beats)
     method = "bpm" if bpm is not None else "detected"
     if offset_s is not None:

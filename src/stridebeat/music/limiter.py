@@ -11,20 +11,24 @@ peak, at most 1); ``envelope`` smooths it without ever exceeding it, all in nump
 4. the gain at each block boundary is the lower of its two blocks' gains and samples interpolate linearly between
    boundaries, so every sample's gain is at most its block's required gain.
 
-``block_peaks`` gives each block's peak, 4× oversampled (true peak) where the sample peak comes near the ceiling;
-``true_peak_dbtp`` is the whole signal's.
+The peaks (``block_peaks``: each block's, 4× oversampled where the sample peak comes near the ceiling;
+``true_peak_dbtp``: the whole signal's) come from ``stridebeat.core.peaks``, which the click track's own ceiling uses
+too.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-BLOCK = 32  # frames per gain point: 0.73 ms at 44.1 kHz, well under any attack
-OVERSAMPLE = 4
-TRUE_PEAK_SEARCH_DB = 3.5  # the 4×-oversampled peak of a band-limited block is at most about 3 dB over its samples
+from stridebeat.core.peaks import BLOCK, TRUE_PEAK_SEARCH_DB, block_peaks, channel_max, true_peak_dbtp
+
+__all__ = [
+    "BLOCK", "TRUE_PEAK_SEARCH_DB", "GainStats", "apply_gain", "block_peaks", "boundary_gains", "envelope", "limit",
+    "required_gain", "stats", "true_peak_dbtp",
+]  # fmt: skip
+
 FLOOR = 1e-4  # −80 dB: the lowest gain an envelope gives
 CHUNK = 1 << 20  # frames interpolated at once when a gain is applied
 
@@ -43,69 +47,6 @@ class GainStats:
         return GainStats(max_db=0.0, mean_db=0.0, share=0.0, share_1db=0.0)
 
 
-def block_peaks(audio: np.ndarray, *, block: int = BLOCK, oversample_above: float | None = None) -> np.ndarray:
-    """Peak of |audio| per block of ``block`` frames and per channel, ``(blocks, channels)`` float32.
-
-    Blocks whose sample peak reaches ``oversample_above`` / 10^(TRUE_PEAK_SEARCH_DB/20) get their true peak: the
-    block with 16 frames either side, ``OVERSAMPLE``× polyphase oversampled (scipy). None: sample peaks only.
-    """
-    x = np.asarray(audio, dtype=np.float32)
-    if x.ndim == 1:
-        x = x[:, None]
-    n, ch = x.shape
-    n_blocks = -(-n // block)
-    peaks = np.zeros((n_blocks, ch), np.float32)
-    rows_per = max(1, CHUNK // block)
-    for r0 in range(0, n_blocks, rows_per):  # a million frames at a time: no full-length copy
-        part = x[r0 * block : (r0 + rows_per) * block]
-        rows = -(-part.shape[0] // block)
-        chans = np.zeros((ch, rows * block), np.float32)  # channel-major: the reduction runs on contiguous rows
-        np.abs(part.T, out=chans[:, : part.shape[0]])
-        peaks[r0 : r0 + rows] = chans.reshape(ch, rows, block).max(axis=2).T
-    if oversample_above is not None and n > 0:
-        _refine(x, peaks, oversample_above, block)
-    return peaks
-
-
-def _refine(x: np.ndarray, peaks: np.ndarray, above: float, block: int) -> None:
-    """Raise ``peaks`` to the true peak in the blocks whose sample peak comes within ``TRUE_PEAK_SEARCH_DB`` of
-    ``above`` (all of them in a few scipy calls)."""
-    from scipy.signal import resample_poly
-
-    n = x.shape[0]
-    chosen = np.flatnonzero(peaks.max(axis=1) >= above * 10.0 ** (-TRUE_PEAK_SEARCH_DB / 20.0))
-    margin = 16  # resample_poly's filter reaches 10 input samples either side at 4×
-    for part in np.array_split(chosen, max(1, math.ceil(chosen.size / 16384))):  # bounded memory
-        if part.size == 0:
-            continue
-        idx = part[:, None] * block - margin + np.arange(block + 2 * margin)[None, :]
-        windows = np.where(((idx >= 0) & (idx < n))[:, :, None], x[np.clip(idx, 0, n - 1)], np.float32(0.0))
-        up = np.abs(resample_poly(windows, OVERSAMPLE, 1, axis=1)[:, OVERSAMPLE * margin : -OVERSAMPLE * margin])
-        peaks[part] = np.maximum(peaks[part], up.max(axis=1))
-
-
-def true_peak_dbtp(audio: np.ndarray, samplerate: int, *, block: int = BLOCK) -> float:
-    """True peak in dBTP by ``OVERSAMPLE``× polyphase oversampling (scipy), −inf for silence.
-
-    Only blocks whose sample peak is within ``TRUE_PEAK_SEARCH_DB`` of the track's are oversampled: the
-    4×-oversampled peak of music is rarely more than 1–2 dB over the sample peak around it, and at most about 3 dB
-    for any band-limited signal a meter sees (a sine at a quarter of the rate sampled at ±45°). ``samplerate`` is
-    not needed by the method; it stays for the callers.
-    """
-    del samplerate
-    x = np.asarray(audio, dtype=np.float32)
-    if x.size == 0:
-        return -math.inf
-    if x.ndim == 1:
-        x = x[:, None]
-    peaks = block_peaks(x, block=block)
-    sample_peak = float(np.max(peaks))
-    if sample_peak <= 0.0:
-        return -math.inf
-    _refine(x, peaks, sample_peak, block)
-    return 20.0 * math.log10(float(np.max(peaks)))
-
-
 def required_gain(peaks: np.ndarray, allowed: np.ndarray | float) -> np.ndarray:
     """Per block: the largest gain (≤ 1) that keeps every channel's ``peaks`` at or under ``allowed``."""
     p = np.asarray(peaks, dtype=np.float64)
@@ -116,7 +57,7 @@ def required_gain(peaks: np.ndarray, allowed: np.ndarray | float) -> np.ndarray:
         room = room[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         g = np.where(p > room, room / np.where(p > 0, p, 1.0), 1.0)
-    return np.clip(g.min(axis=1), FLOOR, 1.0)
+    return np.clip(-channel_max(-g), FLOOR, 1.0)
 
 
 def envelope(required: np.ndarray, *, attack: int, release: float) -> np.ndarray:

@@ -2,16 +2,18 @@
 
 The music is cut into chunks of at most ``CHUNK_S`` (left and right each a mono sound, gains (1, 0) and (0, 1)), so the
 renderer's look-back for sounding events and its scratch stay small: a chunk is no longer than a voice clip, and the
-chunks are contiguous, so the sum is the music sample for sample. The music is ducked under the calls by the clicks'
-depth (smooth ramps), and the clicks can be softer or gone; the clicks, calls, gun and chimes keep their samples and
-their gains.
+chunks are contiguous, so the sum is the music sample for sample. The music is ducked under the calls (smooth ramps)
+by its own depth, ``--music-duck``, deeper than the clicks': at −16 LUFS it is louder than the calls. The clicks can
+be softer or gone; the clicks, calls, gun and chimes keep their samples and their gains.
 
 Room for the clicks. The clicks land on the music's beats, so their peaks meet the kick's. Instead of lowering the
 whole mix, the music alone makes room: the other sounds are rendered once, and in every block of
-``limiter.BLOCK`` frames the music may peak at most at −1 dBFS minus their peak there (per channel). That required
-gain is smoothed as the music's limiter smooths its own (look-ahead ``SIDECHAIN_ATTACK_S``, release
-``SIDECHAIN_RELEASE_S``; ``stridebeat.music.limiter``) and applied to the music only, so the sum stays under −1 dBFS
-block by block. Lowering every gain together stays as a safety net, for a sum that would still pass (never seen).
+``limiter.BLOCK`` frames the music may peak at most at −1 dBTP minus their peak there (per channel). Both peaks are
+true peaks (4× oversampled) wherever they could reach the ceiling, and the oversampled sum is the sum of the
+oversampled layers, so the mix's true peak stays under −1 dBTP block by block. That required gain is smoothed as
+the music's limiter smooths its own (look-ahead ``SIDECHAIN_ATTACK_S``, release ``SIDECHAIN_RELEASE_S``;
+``stridebeat.music.limiter``) and applied to the music only. Lowering every gain together stays as a safety net,
+for a sum that would still pass.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from stridebeat.core.peaks import channel_max
 from stridebeat.core.render import Renderer
 from stridebeat.core.track import CEILING, Track
 from stridebeat.music import limiter
@@ -37,6 +40,7 @@ CLICK_ID = 0  # build_track puts the click first in the bank
 SIDECHAIN_ATTACK_S = 0.001
 SIDECHAIN_RELEASE_S = 0.040
 MARGIN = 1.0 - 1e-4  # float32 sums of the layers may differ from the sum of their peaks by a rounding
+OTHERS_FLOOR = 0.01  # −40 dBFS: a quieter sound's true peak cannot add 0.05 dB to the mix's, so its sample peak will do
 MAKEUP_TOLERANCE_LU = 0.2  # the music in the mix is left alone this close under its target …
 MAX_MAKEUP_DB = 6.0  # … and raised by at most this much (more would flatten it)
 
@@ -103,13 +107,7 @@ def with_music(
         gains[clicks] *= np.float32(click_gain)
     others = replace(track, onsets=track.onsets[keep], sound_ids=track.sound_ids[keep], gains=gains[keep])
     end = max([track.n_frames, *(start + len(audio) for start, audio in segments)])
-    block = limiter.BLOCK
-    n_blocks = -(-end // block)
-    # The other sounds' peak per block and channel, as the renderer makes them.
-    other_peak = np.zeros((n_blocks, 2), np.float32)
-    for start, rendered in Renderer(others).blocks():  # MAX_BLOCK is a multiple of the block
-        pk = limiter.block_peaks(rendered)
-        other_peak[start // block : start // block + len(pk)] = pk
+    other_peak = _track_peaks(others, -(-end // limiter.BLOCK), OTHERS_FLOOR)
     room = CEILING * MARGIN - other_peak
     sources = [(start, np.ascontiguousarray(audio, dtype=np.float32)) for start, audio in segments]
     limiters = [Limiter(audio, sr) for _, audio in sources]
@@ -146,11 +144,15 @@ def with_music(
     ids = [others.sound_ids]
     gain_rows = [others.gains]
     chunk = max(1, int(CHUNK_S * sr))
-    for start, audio in made.placed:
-        for c0 in range(0, len(audio), chunk):
-            piece = audio[c0 : c0 + chunk]
+    found = None  # the search's other layers can go
+    for i, (start, audio) in enumerate(made.placed):
+        # Channel by channel, a chunk is a view of its segment, not a copy; the frame-major segment is let go.
+        by_channel = np.ascontiguousarray(audio.T)
+        made.placed[i] = (start, by_channel)
+        del audio
+        for c0 in range(0, by_channel.shape[1], chunk):
             for ch in (0, 1):
-                bank.append(np.ascontiguousarray(piece[:, ch]))
+                bank.append(by_channel[ch, c0 : c0 + chunk])
                 onsets.append(np.array([start + c0], dtype=np.int64))
                 ids.append(np.array([len(bank) - 1], dtype=np.intp))
                 gain_rows.append(np.array([[1.0, 0.0] if ch == 0 else [0.0, 1.0]], dtype=np.float32))
@@ -163,13 +165,39 @@ def with_music(
     # The peak of a sum is at most the sum of the peaks, block by block: under the ceiling by construction.
     if float(np.max(other_peak + made.peak, initial=0.0)) <= CEILING:
         return mixed, levels
-    # The safety net: render once and lower everything only as far as the real peak needs.
-    peak = rendered_peak(mixed)
+    # The safety net: render once and lower everything only as far as the real (true) peak needs.
+    peak = float(np.max(_track_peaks(mixed, -(-end // limiter.BLOCK), CEILING), initial=0.0))
     if peak <= CEILING:
         return mixed, levels
     scale = CEILING / peak * (1 - 1e-4)
     lowered = replace(mixed, gains=(gains_a * np.float32(scale)).astype(np.float32))
     return lowered, replace(levels, master_db=float(20.0 * np.log10(scale)))
+
+
+def _track_peaks(track: Track, n_blocks: int, above: float) -> np.ndarray:
+    """The peak per block and channel of ``track`` as the renderer makes it, true peaks where they could reach
+    ``above``. Each rendered chunk is measured with a block of its neighbours on either side, so a click across a
+    chunk edge is oversampled whole."""
+    block = limiter.BLOCK
+    peaks = np.zeros((n_blocks, 2), np.float32)
+    before = np.zeros((block, 2), np.float32)
+
+    def settle(start: int, chunk: np.ndarray, after: np.ndarray) -> None:
+        rows = -(-len(chunk) // block)  # the renderer's chunks are whole blocks but for the last
+        x = np.concatenate([before, chunk, after])
+        pk = limiter.block_peaks(x, oversample_above=above)[1 : 1 + rows]
+        first = start // block
+        peaks[first : first + rows] = pk[: n_blocks - first]
+
+    held: tuple[int, np.ndarray] | None = None
+    for start, rendered in Renderer(track).blocks():
+        if held is not None:
+            settle(*held, rendered[:block])
+            before = held[1][-block:]
+        held = (start, rendered.copy())  # the renderer reuses its buffer
+    if held is not None:
+        settle(*held, np.zeros((block, 2), np.float32))
+    return peaks
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -195,12 +223,13 @@ def _music_layer(
     placed: list[tuple[int, np.ndarray]] = []
     limited: list[np.ndarray] = []
     music_peak = np.zeros_like(room)
+    room_min = -channel_max(-room)
     for (start, audio), stem in zip(sources, limiters, strict=True):
         audio, block_gain, _ = stem(makeup_db)  # the stem may come unlimited (music_track's limit=False)
         limited.append(block_gain)
         duck(audio, start, speech_spans, duck_db, sr)
         placed.append((start, audio))
-        _place_max(music_peak, _grid_peaks(audio, start, block), start // block)
+        _place_max(music_peak, _grid_peaks(audio, start, block, room_min), start // block)
     required = limiter.required_gain(music_peak, room)
     block_gain = limiter.envelope(
         required, attack=max(1, round(SIDECHAIN_ATTACK_S * sr / block)), release=SIDECHAIN_RELEASE_S * sr / block
@@ -209,8 +238,8 @@ def _music_layer(
     peak = np.zeros_like(room)
     for start, audio in placed:
         limiter.apply_gain(audio, points, first=start, out=audio)
-        _place_max(peak, _grid_peaks(audio, start, block), start // block)
-    has_music = music_peak.max(axis=1) > 0
+        _place_max(peak, _grid_peaks(audio, start, block, room_min), start // block)
+    has_music = channel_max(music_peak) > 0
     return _Layer(
         placed=placed,
         peak=peak,
@@ -224,19 +253,16 @@ def _place_max(grid: np.ndarray, peaks: np.ndarray, first: int) -> None:
     np.maximum(part, peaks[: len(part)], out=part)
 
 
-def _grid_peaks(audio: np.ndarray, start: int, block: int) -> np.ndarray:
+def _grid_peaks(audio: np.ndarray, start: int, block: int, room: np.ndarray) -> np.ndarray:
     """Block peaks of ``audio`` placed at frame ``start``, on the grid of blocks from frame 0 (the first block is
-    the one holding ``start``)."""
+    the one holding ``start``): true peaks where they could reach the ``room`` (per grid block). A first block cut
+    by ``start`` counts its sample peak raised by the most a true peak can exceed it."""
     head = (block - start % block) % block  # frames before the first block boundary inside the audio
+    first_row = start // block + (1 if head else 0)
+    body = audio[head:]
+    above = room[first_row : first_row + -(-len(body) // block)]
+    peaks = limiter.block_peaks(body, block=block, oversample_above=above)
     if head == 0:
-        return limiter.block_peaks(audio, block=block)
-    first = np.max(np.abs(audio[:head]), axis=0, initial=0.0)[None, :].astype(np.float32)
-    return np.concatenate([first, limiter.block_peaks(audio[head:], block=block)])
-
-
-def rendered_peak(track: Track) -> float:
-    """The largest absolute sample of the whole track, as the renderer makes it."""
-    peak = 0.0
-    for _, block in Renderer(track).blocks():
-        peak = max(peak, float(np.max(np.abs(block))))
-    return peak
+        return peaks
+    lead = np.max(np.abs(audio[:head]), axis=0, initial=0.0)[None, :].astype(np.float32)
+    return np.concatenate([lead * np.float32(10.0 ** (limiter.TRUE_PEAK_SEARCH_DB / 20.0)), peaks])

@@ -22,12 +22,12 @@ so a span has no joins inside. At a join the outgoing song fades out and the inc
 its first beat (up to ``crossfade_s``) is its lead-in. After the last footstrike the music runs on for one beat and
 fades out.
 
-Loudness. The whole track gets one gain to ``TARGET_LUFS`` (−16 LUFS integrated, ITU-R BS.1770-4 with pyloudnorm's
-K-weighting: ``integrated_lufs``). Where that would put the true peak (4× oversampled: ``true_peak_dbtp``) over
-``MAX_TRUE_PEAK_DBTP`` (−1 dBTP), a look-ahead peak limiter (``stridebeat.music.limiter``: attack ``LIMIT_ATTACK_S``,
-release ``LIMIT_RELEASE_S``) lowers the peaks alone; the loudness is then measured again and the gain corrected, a
-few times, until the music is within ``LOUDNESS_TOLERANCE_LU`` of the target with its true peak under the ceiling.
-The report says how loud it is and how much the limiter took (``limiter``).
+Loudness. The whole track gets one gain to ``TARGET_LUFS`` (−16 LUFS integrated, ITU-R BS.1770-4 as pyloudnorm
+measures it: ``stridebeat.music.loudness``). Where that would put the true peak (4× oversampled: ``true_peak_dbtp``)
+over ``MAX_TRUE_PEAK_DBTP`` (−1 dBTP), a look-ahead peak limiter (``stridebeat.music.limiter``: attack
+``LIMIT_ATTACK_S``, release ``LIMIT_RELEASE_S``) lowers the peaks alone; the loudness is then measured again and the
+gain corrected, a few times, until the music is within ``LOUDNESS_TOLERANCE_LU`` of the target with its true peak
+under the ceiling. The report says how loud it is and how much the limiter took (``limiter``).
 
 ``map_music`` is the mapping alone (no audio, no Rubber Band): what ``stridebeat plan`` reports, and what
 ``music_track`` plays.
@@ -48,6 +48,7 @@ from stridebeat.errors import UsageError
 from stridebeat.music import limiter
 from stridebeat.music.analysis import BeatGrid
 from stridebeat.music.limiter import GainStats, true_peak_dbtp
+from stridebeat.music.loudness import integrated_lufs
 from stridebeat.music.stretch import ENGINE_ARGS, timemap_stretch
 
 __all__ = ["MusicMap", "MusicReport", "SongSpan", "integrated_lufs", "map_music", "music_track", "true_peak_dbtp"]
@@ -354,53 +355,6 @@ def music_track(
         limiter=level.limiter,
     )
     return out, report
-
-
-def integrated_lufs(audio: np.ndarray, samplerate: int) -> float:
-    """Integrated loudness (ITU-R BS.1770-4, LUFS) of ``(n, channels)`` audio, channel gains 1 (mono or stereo).
-
-    pyloudnorm's K-weighting filters (its public ``IIRfilter``) and its block layout (400 ms, 75 % overlap), with the
-    block energies and the two gates computed at once, where ``pyloudnorm.Meter.integrated_loudness`` loops over the
-    blocks in Python (bench/bench_music.py times a 16-minute track). The tests check that both agree.
-    """
-    from pyloudnorm.iirfilter import IIRfilter
-    from scipy.signal import lfilter
-
-    x = np.asarray(audio)
-    if x.ndim == 1:
-        x = x[:, None]
-    block_s, step = 0.4, 0.25
-    n_blocks = int(np.round((x.shape[0] / samplerate - block_s) / (block_s * step))) + 1
-    if n_blocks < 1:
-        return -math.inf
-    stages = (
-        IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, samplerate, "high_shelf"),
-        IIRfilter(0.0, 0.5, 38.0, samplerate, "high_pass"),
-    )
-    # energy in 100 ms hops, one channel at a time (a 16-minute float64 channel is 340 MB); a block is 4 hops
-    end = min(int(block_s * ((n_blocks - 1) * step + 1) * samplerate), x.shape[0])  # pyloudnorm's last block end
-    hop_starts = (block_s * step * samplerate * np.arange(n_blocks + 3)).astype(np.int64)
-    hop_starts = hop_starts[hop_starts < end]
-    hops = np.zeros(hop_starts.size)
-    for c in range(x.shape[1]):
-        y = x[:, c].astype(np.float64)
-        for stage in stages:
-            y = lfilter(stage.b, stage.a, y)
-            y *= stage.passband_gain
-        np.square(y, out=y)
-        hops += np.add.reduceat(y[:end], hop_starts)
-        del y
-    hops = np.r_[hops, np.zeros(4)]
-    z = hops[:n_blocks] + hops[1 : n_blocks + 1] + hops[2 : n_blocks + 2] + hops[3 : n_blocks + 3]
-    z /= block_s * samplerate  # mean square summed over channels (gains 1)
-    with np.errstate(divide="ignore"):
-        block_lufs = -0.691 + 10.0 * np.log10(z)
-        gated = z[block_lufs >= -70.0]
-        if gated.size == 0:
-            return -math.inf
-        relative = -0.691 + 10.0 * np.log10(gated.mean()) - 10.0
-        keep = z[(block_lufs > relative) & (block_lufs > -70.0)]
-        return float(-0.691 + 10.0 * np.log10(keep.mean())) if keep.size else -math.inf
 
 
 def _check_steps(steps_s: np.ndarray) -> np.ndarray:

@@ -10,9 +10,15 @@ Rubber Band in its streaming mode, where a change of ratio takes effect late, so
 through the acceleration; it has no key-frame map, and stretching beat by beat would need a crossfade at every beat.
 pylibrb exposes ``set_keyframe_map`` but its binding rejects every mapping.
 
-Engine: R2 (``-2``) at crispness 6 (short window, no phase lamination) keeps the beat anchors within a few
-milliseconds and runs several times faster than R3 (``-3``, "finer"), which also softens the attack of low kicks (it
-analyses low frequencies with long windows). ``engine_args`` chooses.
+Engines (``ENGINES``, ``--music-stretch``), measured by bench/bench_stretch.py over the stretch range 0.8–1.25×:
+
+* ``clean``, the default: R3 (``-3``) with its short window (``--window-short``, which Rubber Band calls a draft mode).
+  It smears held notes no more than R3 with its standard window, the library's finest setting, at every ratio, and
+  runs several times faster; it softens the low attack of some kicks, most when a song is played faster.
+* ``crisp``: R2 (``-2``) at crispness 6 (short window, no phase lamination): the sharpest kicks, every one on its
+  footstrike, but held chords and voices come out phasy (far more energy smeared off their partials).
+* ``fine``: R3 with its standard window: sharper kicks than ``clean`` above about 1.1×, but it blurs low attacks at
+  every ratio and takes several times as long.
 
 The audio goes to the program as a 32-bit float WAV in a temporary folder and comes back the same way, so nothing is
 quantised, and ``--ignore-clipping`` keeps the program from restarting at a lower gain when a peak passes 1.0
@@ -31,10 +37,8 @@ import soundfile as sf
 
 from stridebeat.errors import StridebeatError, UsageError
 
-ENGINE_ARGS = ("-2", "-c", "6")  # R2 engine, crispness 6 (see the module docstring)
-# The choices of --music-stretch: fast (the default above) or fine, Rubber Band's R3 engine: less smearing of held
-# notes, softer drum attacks when played faster, several times the time (bench/bench_stretch.py measures both).
-ENGINES = {"fast": ENGINE_ARGS, "fine": ("-3",)}
+ENGINE_ARGS = ("-3", "--window-short")  # "clean", the default (see the module docstring)
+ENGINES = {"clean": ENGINE_ARGS, "crisp": ("-2", "-c", "6"), "fine": ("-3",)}
 INSTALL_HINT = "install Rubber Band's command-line program (Debian/Ubuntu: apt-get install rubberband-cli)"
 
 
