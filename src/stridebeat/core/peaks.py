@@ -1,7 +1,7 @@
 """Peaks between the samples: the 4×-oversampled (true) peak of audio, per block or whole (ITU-R BS.1770-4 annex 2).
 
 A DAC, or the decoder of a lossy file, reconstructs the waveform between the samples, and it can rise well over them
-(white noise, a sharp crack: 2 dB or more). The click track's ceiling and the music's limiter hold true peaks, so
+(white noise or a sharp crack most of all). The click track's ceiling and the music's limiter hold true peaks, so
 neither the WAV nor its MP3 clips. Only blocks whose sample peak comes within ``TRUE_PEAK_SEARCH_DB`` of the level
 that matters are oversampled; the 4× interpolation filter is ``scipy.signal.resample_poly``'s, built in numpy so
 that no scipy import is paid for it (the tests compare the two).
