@@ -104,7 +104,7 @@ class Job:
         track = build_track(self.schedule, sound, speech=spoken, duck_db=self.voice.duck_db)
         if self.music is None:
             return track, None
-        from stridebeat.config.music import with_job_music  # librosa and Rubber Band load only for music
+        from stridebeat.config.music import with_job_music  # the music code loads only for music
 
         spans = [(track.frame_of(t), track.frame_of(t) + len(audio)) for t, audio in spoken]
         return with_job_music(self, track, spans)
