@@ -95,10 +95,9 @@ def test_every_race_call_is_heard(race):
 @needs_listener
 @needs_rubberband
 def test_every_race_call_is_heard_over_the_demo_music(tmp_path):
-    # The bench's --music-demo song (120 bpm) under the male race, clicks on, the default --music-duck. With the music
-    # ducked only 10 dB Whisper tiny.en lost calls; at the default 20 dB it hears them all (bench/listen.py
-    # --music-demo: 7/7 in each voice; the male voice's transcripts are the exact times, the female's "12.99" for 12.9
-    # has no margin, so the male race is the one kept here).
+    # The bench's --music-demo song under the male race, clicks on, the default --music-duck. The male voice's
+    # transcripts come out as the exact times at every duck depth the bench tried; the female voice's split has no
+    # margin (README, "Measured"), so the male race is the one kept here.
     try:
         song = listen.demo_song(tmp_path / "music-demo.flac")
     except listen.ListenerUnavailable as exc:
