@@ -1,0 +1,1 @@
+"""Recorded runs (FIT, TCX, GPX): read once, shared by calibrate and review."""
