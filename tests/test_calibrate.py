@@ -114,10 +114,10 @@ def test_fit_of_a_bike_ride_is_refused(tmp_path):
 
 
 def test_fit_workout_file_has_no_samples(tmp_path):
-    from stridebeat.export.fit import Workout, WorkoutStep, write_workout
+    from stridebeat.export.fit import Workout, WorkoutStep, encode_workout
 
     path = tmp_path / "plan.fit"
-    write_workout(path, Workout(name="plan", steps=(WorkoutStep(name="400", distance_m=400.0),)))
+    path.write_bytes(encode_workout(Workout(name="plan", steps=(WorkoutStep(name="400", distance_m=400.0),))))
     with pytest.raises(UsageError, match="no samples"):
         read_run(path)
 

@@ -22,6 +22,7 @@ from stridebeat.core.schedule import metronome_schedule
 from stridebeat.core.track import SoundOptions, build_track
 from stridebeat.errors import OutputError, UsageError
 from stridebeat.export import audio as export
+from writers import export_track
 
 OLD = b"RIFF this is the runner's previous track, and it must survive \x00\x01\x02" * 100
 BLOCK = 4096  # small blocks, so a 3 s track is written in ~33 of them
@@ -94,7 +95,7 @@ def test_failure_mid_render_leaves_the_existing_wav_untouched(folder, track, mon
     # FAIL_AFTER blocks of 16-bit stereo are in it (a block is larger than the file's buffer, so it is on disk).
     monkeypatch.setattr(export, "Renderer", failing_renderer(exc, lambda: seen.extend(part_sizes(folder))))
     with pytest.raises(raised):
-        export.export_track(track, PATH_KINDS[kind](target), force=True, markers=True)
+        export_track(track, PATH_KINDS[kind](target), force=True, markers=True)
     assert seen == [44 + FAIL_AFTER * BLOCK * 4]
     assert target.read_bytes() == OLD
     assert listing(folder) == before
@@ -115,7 +116,7 @@ def test_failure_mid_render_leaves_the_existing_flac_untouched(folder, track, mo
 
     monkeypatch.setattr(sf.SoundFile, "write", spy)
     with pytest.raises(raised):
-        export.export_track(track, target, force=True)
+        export_track(track, target, force=True)
     assert written == [BLOCK] * FAIL_AFTER
     assert target.read_bytes() == OLD
     assert listing(folder) == ["race.flac"]
@@ -160,7 +161,7 @@ def test_full_disk_in_a_wav_write_keeps_the_old_file(folder, track, monkeypatch,
     monkeypatch.setattr(export, "open", full_disk_open, raising=False)  # the module's open: the temporary file
     path = PATH_KINDS[kind](target)
     with pytest.raises(OutputError) as info:
-        export.export_track(track, path, force=True, markers=True)
+        export_track(track, path, force=True, markers=True)
     assert str(info.value) == f"cannot write {Path(path)}: {DISK_FULL}"
     # The writes that went through: the header, then whole blocks (the markers come last, after every sample).
     assert sizes == ([44] + blocks[: fail_at - 1] if fail_at else [])
@@ -185,7 +186,7 @@ def _synced_inodes(monkeypatch) -> list[int]:
 def test_a_render_is_published_without_a_sync(folder, track, monkeypatch, name):
     # Rendered audio is derived data, made again in a fraction of a second: no fsync (see stridebeat.atomic).
     synced = _synced_inodes(monkeypatch)
-    export.export_track(track, folder / name)
+    export_track(track, folder / name)
     assert synced == []
     assert read_audio(folder / name)[0].shape == (track.n_frames, 2)
 
@@ -212,7 +213,7 @@ def test_write_error_inside_soundfile_leaves_no_file(folder, track, monkeypatch,
 
     monkeypatch.setattr(sf.SoundFile, "write", full_disk)
     with pytest.raises(OutputError) as info:
-        export.export_track(track, PATH_KINDS[kind](target))
+        export_track(track, PATH_KINDS[kind](target))
     assert str(info.value) == f"cannot write {Path(PATH_KINDS[kind](target))}: {DISK_FULL}"
     assert len(calls) == FAIL_AFTER + 1
     assert not target.exists()
@@ -225,7 +226,7 @@ def test_existing_file_is_not_replaced_without_force(folder, track, kind):
     target.write_bytes(OLD)
     path = PATH_KINDS[kind](target)
     with pytest.raises(OutputError) as info:
-        export.export_track(track, path)
+        export_track(track, path)
     assert str(info.value) == f"{Path(path)} exists: pass --force to replace it"
     assert target.read_bytes() == OLD
     assert listing(folder) == ["race.wav"]
@@ -235,7 +236,7 @@ def test_existing_file_is_not_replaced_without_force(folder, track, kind):
 def test_force_replaces_the_file_with_a_complete_track(folder, track, kind):
     target = folder / "race.wav"
     target.write_bytes(OLD)
-    returned = export.export_track(track, PATH_KINDS[kind](target), force=True)
+    returned = export_track(track, PATH_KINDS[kind](target), force=True)
     assert Path(returned).resolve() == target.resolve()
     x, sr = read_audio(target)
     assert (len(x), sr) == (track.n_frames, 44100)
@@ -245,7 +246,7 @@ def test_force_replaces_the_file_with_a_complete_track(folder, track, kind):
 
 def test_written_file_has_ordinary_permissions(folder, track):
     target = folder / "race.wav"
-    export.export_track(track, target)
+    export_track(track, target)
     mask = os.umask(0)
     os.umask(mask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~mask
@@ -253,7 +254,7 @@ def test_written_file_has_ordinary_permissions(folder, track):
 
 def test_progress_reports_every_block_up_to_the_end(folder, track):
     done = []
-    export.export_track(track, folder / "race.wav", progress=lambda d, total: done.append((d, total)))
+    export_track(track, folder / "race.wav", progress=lambda d, total: done.append((d, total)))
     assert [d for d, _ in done] == [min(k * BLOCK, track.n_frames) for k in range(1, len(done) + 1)]
     assert done[-1] == (track.n_frames, track.n_frames)
 
@@ -262,19 +263,19 @@ def test_progress_reports_every_block_up_to_the_end(folder, track):
 @pytest.mark.parametrize("name", ["race.aiff", "race.WAV.txt", "race"])
 def test_unsupported_extension_is_a_usage_error_and_writes_nothing(folder, track, name):
     with pytest.raises(UsageError, match=r"cannot write '.*' files: name the output with one of .wav, .flac"):
-        export.export_track(track, folder / name)
+        export_track(track, folder / name)
     assert listing(folder) == []
 
 
 def test_extension_is_case_insensitive(folder, track):
-    export.export_track(track, folder / "RACE.WAV")
+    export_track(track, folder / "RACE.WAV")
     assert sf.info(str(folder / "RACE.WAV")).subtype == "PCM_16"
 
 
 def test_missing_folder_is_refused(folder, track):
     target = folder / "nowhere" / "race.wav"
     with pytest.raises(OutputError) as info:
-        export.export_track(track, target)
+        export_track(track, target)
     assert str(info.value) == f"cannot write {target}: folder {target.parent} does not exist"
     assert listing(folder) == []
 
@@ -284,7 +285,7 @@ def test_path_under_a_regular_file_is_refused(folder, track):
     blocker.write_text("a file, not a folder")
     target = blocker / "race.wav"
     with pytest.raises(OutputError) as info:
-        export.export_track(track, target)
+        export_track(track, target)
     assert str(info.value) == f"cannot write {target}: {blocker} is not a folder"
     assert listing(folder) == ["notes.txt"]
 
@@ -292,7 +293,7 @@ def test_path_under_a_regular_file_is_refused(folder, track):
 def test_a_folder_as_target_is_refused(folder, track):
     (folder / "race.wav").mkdir()
     with pytest.raises(OutputError, match="it is a folder"):
-        export.export_track(track, folder / "race.wav", force=True)
+        export_track(track, folder / "race.wav", force=True)
 
 
 def test_folder_without_write_permission_is_refused(folder, track, monkeypatch):
@@ -300,6 +301,6 @@ def test_folder_without_write_permission_is_refused(folder, track, monkeypatch):
     real_access = os.access
     monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == folder else real_access(p, mode))
     with pytest.raises(OutputError) as info:
-        export.export_track(track, folder / "race.wav")
+        export_track(track, folder / "race.wav")
     assert str(info.value) == f"cannot write {folder / 'race.wav'}: no permission to write in {folder}"
     assert listing(folder) == []

@@ -1,18 +1,22 @@
 """Faults: interrupts, full disks, closed streams, long names, limits, clashing outputs and generated input.
 
-Every case runs the installed program in a child process, as a user would, and checks the promise of the README's
-Errors section: at most one line on stderr, the documented exit code, no traceback, and nothing torn: no file at the
-target unless it is complete, no temporary file left behind.
+Every case runs the real entry point (``stridebeat.cli.run``) and checks the promise of the README's Errors section: at
+most one line on stderr, the documented exit code, no traceback, and nothing torn: no file at the target unless it is
+complete, no temporary file left behind. A case runs in a child process only where the process itself is the point:
+a signal mid-render, closed or full standard streams, a run killed outright.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +30,37 @@ from stridebeat.atomic import TEMP_RE
 OLD = b"the runner's old track"
 
 
-def stridebeat(*args: str, cwd: Path, stdin=subprocess.DEVNULL, **kwargs) -> subprocess.CompletedProcess:
+@dataclass(frozen=True)
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def stridebeat(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Done:
+    """``stridebeat ARGS`` in this process, in the folder ``cwd``, with ``env`` as the whole environment if given, and
+    an empty non-terminal stdin, as in a script."""
+    from stridebeat.cli import run
+
+    saved_cwd, saved_env, saved_stdin = os.getcwd(), dict(os.environ), sys.stdin
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        os.chdir(cwd)
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(env)
+        sys.stdin = io.StringIO("")
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = run(list(args))
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        sys.stdin = saved_stdin
+    return Done(code, out.getvalue(), err.getvalue())
+
+
+def stridebeat_process(*args: str, cwd: Path, stdin=subprocess.DEVNULL, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "stridebeat", *args],
         cwd=cwd,
@@ -58,6 +92,7 @@ LONG = {
 }
 
 
+@pytest.mark.slow  # long renders in child processes, interrupted mid-write
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
 @pytest.mark.parametrize("ext", list(LONG))
 def test_an_interrupt_mid_render_leaves_the_old_file_and_no_temporary(tmp_path, sig, ext):

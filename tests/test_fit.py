@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import os
 from datetime import UTC, datetime
 
 import garmin_fit_sdk
 import pytest
 
+import stridebeat
 from stridebeat.errors import OutputError, UsageError
 from stridebeat.export.fit import (
     MAX_STEP_NAME_BYTES,
@@ -18,8 +18,8 @@ from stridebeat.export.fit import (
     encode_workout,
     spm_to_fit_cadence,
     workout_from_splits,
-    write_workout,
 )
+from writers import write_bytes
 
 Decoder = garmin_fit_sdk.Decoder
 Stream = garmin_fit_sdk.Stream
@@ -104,7 +104,7 @@ def check_steps(messages: dict, workout: Workout) -> None:
 
 def test_intervals_round_trip(tmp_path):
     path = tmp_path / "intervals.fit"
-    write_workout(path, INTERVALS, created=CREATED)
+    write_bytes(path, encode_workout(INTERVALS, created=CREATED))
     messages = decode(path.read_bytes())
     file_id = messages["file_id_mesgs"][0]
     assert file_id["type"] == "workout"
@@ -202,20 +202,6 @@ def test_bad_input_is_a_one_line_usage_error(make):
 def test_unwritable_folder_is_an_output_error_and_leaves_nothing(tmp_path):
     target = tmp_path / "missing" / "w.fit"
     with pytest.raises(OutputError) as info:
-        write_workout(target, INTERVALS)
+        stridebeat.render(stridebeat.build_job(time=51), [target])
     assert "\n" not in str(info.value)
     assert list(tmp_path.iterdir()) == []
-
-
-def test_failed_rename_removes_the_temporary_file(tmp_path, monkeypatch):
-    target = tmp_path / "w.fit"
-    target.write_bytes(b"old")
-
-    def fail(src, dst):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(OutputError):
-        write_workout(target, INTERVALS)
-    assert [p.name for p in tmp_path.iterdir()] == ["w.fit"]
-    assert target.read_bytes() == b"old"

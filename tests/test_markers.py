@@ -21,9 +21,9 @@ from stridebeat.config.jobs import prepare
 from stridebeat.core.schedule import metronome_schedule
 from stridebeat.core.track import SoundOptions, build_track
 from stridebeat.errors import UsageError
-from stridebeat.export import audio as export
 from stridebeat.export.markers import audacity_labels, marker_chunks
 from stridebeat.views import timeline as views
+from writers import export_track
 
 
 def read_riff(path) -> tuple[bytes, list[tuple[bytes, bytes]]]:
@@ -74,8 +74,8 @@ def race(tmp_path_factory):
     job = prepare({"time": "51"})
     track = job.track()
     folder = tmp_path_factory.mktemp("race")
-    plain = export.export_track(track, folder / "plain.wav")
-    marked = export.export_track(track, folder / "marked.wav", markers=True)
+    plain = export_track(track, folder / "plain.wav")
+    marked = export_track(track, folder / "marked.wav", markers=True)
     return job, track, plain, marked
 
 
@@ -144,7 +144,7 @@ def _short_track(marks):
 
 @pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe is not installed (it comes with ffmpeg)")
 def test_ffprobe_decodes_utf8_labels(tmp_path):
-    path = export.export_track(_short_track([(10, "rep 2 → rest 3:00")]), tmp_path / "x.wav", markers=True)
+    path = export_track(_short_track([(10, "rep 2 → rest 3:00")]), tmp_path / "x.wav", markers=True)
     run = subprocess.run(
         ["ffprobe", "-v", "error", "-of", "json", "-show_chapters", str(path)],
         capture_output=True,
@@ -159,24 +159,24 @@ def test_labels_of_any_length_keep_the_chunks_aligned(tmp_path):
     checks the pads and that the RIFF size counts the whole file), and every label reads back as written."""
     track = _short_track([])
     marks = [(0, "start"), (7, "ab"), (track.n_frames // 2, "mitte · 100 m"), (track.n_frames, "end")]
-    path = export.export_track(replace(track, marks=tuple(marks)), tmp_path / "x.wav", markers=True)
+    path = export_track(replace(track, marks=tuple(marks)), tmp_path / "x.wav", markers=True)
     assert read_cues(path) == marks
-    plain = export.export_track(track, tmp_path / "plain.wav")
+    plain = export_track(track, tmp_path / "plain.wav")
     np.testing.assert_array_equal(sf.read(path, dtype="int16")[0], sf.read(plain, dtype="int16")[0])
 
 
 def test_no_markers_no_chunks(tmp_path):
     track = prepare({"time": "51"}).track()
-    _, chunks = read_riff(export.export_track(track, tmp_path / "x.wav", markers=False))
+    _, chunks = read_riff(export_track(track, tmp_path / "x.wav", markers=False))
     assert [c for c, _ in chunks] == [b"fmt ", b"data"]
-    flac = export.export_track(track, tmp_path / "x.flac", markers=True)  # FLAC carries no cue points: not an error
+    flac = export_track(track, tmp_path / "x.flac", markers=True)  # FLAC carries no cue points: not an error
     assert sf.info(flac).frames == track.n_frames
 
 
 def test_a_mark_outside_the_audio_is_refused_before_writing(tmp_path):
     track = _short_track([(5, "a")])
     with pytest.raises(UsageError, match=r"marker 'late' at frame \d+ is outside the audio \(0 to \d+ frames\)"):
-        export.export_track(replace(track, marks=((track.n_frames + 1, "late"),)), tmp_path / "x.wav", markers=True)
+        export_track(replace(track, marks=((track.n_frames + 1, "late"),)), tmp_path / "x.wav", markers=True)
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(UsageError, match="outside the audio"):
         marker_chunks([(-1, "early")], 100)

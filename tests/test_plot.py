@@ -8,9 +8,10 @@ import errno
 import numpy as np
 import pytest
 
+from stridebeat.api import Output, OutputKind, check_outputs, publish
 from stridebeat.config.jobs import prepare
 from stridebeat.errors import OutputError, UsageError
-from stridebeat.views.plot import plot_plan
+from stridebeat.views.plot import figure
 
 try:
     import matplotlib.image as mpimg
@@ -19,6 +20,21 @@ except ImportError:  # the error-message test below still runs, and is the one t
 needs_matplotlib = pytest.mark.skipif(
     mpimg is None, reason="matplotlib is not installed: pip install 'stridebeat[plot]' to run the plot tests"
 )
+
+
+def plot_plan(planned, path, *, reference=None):
+    """Plot a plan (or each rep of a list, side by side) as ``stridebeat.render`` does for an output of kind plot:
+    the target checked by the pipeline, the figure drawn, the file published whole. Returns the series drawn."""
+    plans = planned if isinstance(planned, list) else [planned]
+    check_outputs([Output(OutputKind.PLOT, path)], force=True)
+    fig, series = figure(plans, reference=reference)
+
+    def save(tmp):
+        with open(tmp, "wb") as fh:
+            fig.savefig(fh, format=str(path).rsplit(".", 1)[-1])
+
+    publish([(path, save)], force=True)
+    return series if isinstance(planned, list) else series[0]
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ from stridebeat.core.plan import RacePlan
 from stridebeat.core.render import Renderer
 from stridebeat.core.schedule import metronome_schedule, plan_race
 from stridebeat.core.track import SoundOptions, build_track
-from stridebeat.export.audio import export_track
 from stridebeat.views import timeline as views
+from writers import export_track
 
 MINUS_1_DBFS = 10 ** (-1 / 20)  # 0.891 linear
 PCM16_STEP = 1 / 32768

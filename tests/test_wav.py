@@ -12,8 +12,8 @@ import soundfile as sf
 from stridebeat.core.schedule import metronome_schedule
 from stridebeat.core.track import SoundOptions, build_track
 from stridebeat.errors import UsageError
-from stridebeat.export import audio as export
 from stridebeat.export import wav
+from writers import export_track, read_pcm16
 
 
 @pytest.mark.parametrize("channels, frames", [(1, 1001), (2, 300), (1, 0)])
@@ -41,7 +41,7 @@ def test_reader_takes_libsndfile_files_and_skips_other_chunks(tmp_path, channels
         f.write(rng.integers(-32768, 32768, (frames, channels)).astype(np.int16))
         if title:
             f.title = title  # libsndfile writes a LIST/INFO chunk after the data
-    samples, rate = wav.read_pcm16(path)
+    samples, rate = read_pcm16(path)
     assert rate == 16000 and samples.dtype == np.dtype("<i2")
     np.testing.assert_array_equal(samples, sf.read(path, dtype="int16", always_2d=True)[0])
 
@@ -51,7 +51,7 @@ def test_reader_refuses_other_sample_formats(tmp_path, subtype):
     path = tmp_path / "x.wav"
     sf.write(path, np.zeros((10, 1)), 16000, subtype=subtype)
     with pytest.raises(ValueError, match="not 16-bit PCM"):
-        wav.read_pcm16(path)
+        read_pcm16(path)
 
 
 def test_reader_refuses_broken_files(tmp_path):
@@ -60,15 +60,15 @@ def test_reader_refuses_broken_files(tmp_path):
     cut = tmp_path / "cut.wav"
     cut.write_bytes(path.read_bytes()[:150])
     with pytest.raises(ValueError, match="cut short: 106 of 200 data bytes"):
-        wav.read_pcm16(cut)
+        read_pcm16(cut)
     flac = tmp_path / "x.flac"
     sf.write(flac, np.zeros((10, 1)), 16000)
     with pytest.raises(ValueError, match="not a RIFF/WAVE file"):
-        wav.read_pcm16(flac)
+        read_pcm16(flac)
     bare = tmp_path / "bare.wav"
     bare.write_bytes(b"RIFF" + struct.pack("<I", 4) + b"WAVE")
     with pytest.raises(ValueError, match="no data chunk"):
-        wav.read_pcm16(bare)
+        read_pcm16(bare)
 
 
 def test_a_track_past_4_gib_is_refused_before_anything_is_written(tmp_path):
@@ -81,5 +81,5 @@ def test_a_track_past_4_gib_is_refused_before_anything_is_written(tmp_path):
         match=r"a 3\.2 h track is too long for a WAV file \(4 GiB at most\): "
         r"write a \.flac file or give a lower --samplerate",
     ):
-        export.export_track(track, tmp_path / "long.wav")
+        export_track(track, tmp_path / "long.wav")
     assert list(tmp_path.iterdir()) == []

@@ -12,7 +12,7 @@ import stridebeat
 from stridebeat.config.jobs import Job
 from stridebeat.errors import OutputError, UsageError
 from stridebeat.export.fit import Repeat, WorkoutStep
-from stridebeat.export.workout import DEFAULT_TOLERANCE_SPM, workout_for, write_workout_file
+from stridebeat.export.workout import DEFAULT_TOLERANCE_SPM, workout_for
 
 
 def decode(path) -> dict:
@@ -91,9 +91,14 @@ def check_against_plan(job: Job, run: list[dict]) -> None:
         assert 2 * mesg["custom_target_cadence_high"] - 2 < high <= 2 * mesg["custom_target_cadence_high"]
 
 
+def write_fit(job: Job, path, *, force: bool = False):
+    """The job's workout written as ``stridebeat render -o x.fit`` writes it: through the output pipeline."""
+    return stridebeat.render(job, [path], force=force).outputs[0].path
+
+
 def test_a_race_is_one_step_per_100_m(tmp_path):
     job = stridebeat.build_job(time=51)
-    path = write_workout_file(job, tmp_path / "race51.fit", force=False)
+    path = write_fit(job, tmp_path / "race51.fit", force=False)
     messages = decode(path)
     steps = messages["workout_step_mesgs"]
     assert messages["workout_mesgs"][0]["wkt_name"] == "race51"  # no session: the file's name
@@ -104,7 +109,7 @@ def test_a_race_is_one_step_per_100_m(tmp_path):
 
 def test_rhythm_3x500_is_a_repeat_block_then_the_last_rep(tmp_path):
     job = stridebeat.build_job("rhythm-3x500")
-    messages = decode(write_workout_file(job, tmp_path / "session.fit", force=False))
+    messages = decode(write_fit(job, tmp_path / "session.fit", force=False))
     assert messages["workout_mesgs"][0]["wkt_name"] == "rhythm-3x500"
     steps = messages["workout_step_mesgs"]
     # 2 × (five 100 m steps, rest 6:00), then the last 500 m: the session has no rest after its last rep.
@@ -169,13 +174,13 @@ def test_repeats_only_where_rep_and_rest_repeat(tmp_path, user_dir):
     block = workout.steps[0]
     assert isinstance(block, Repeat) and block.count == 4
     assert [s.name for s in block.steps][-1] == "rest 3:00"
-    messages = decode(write_workout_file(job, tmp_path / "mixed.fit", force=False))
+    messages = decode(write_fit(job, tmp_path / "mixed.fit", force=False))
     check_against_plan(job, as_run(messages["workout_step_mesgs"]))
 
 
 def test_a_metronome_is_one_timed_step(tmp_path):
     job = stridebeat.build_job(cadence=190, duration="20m")
-    messages = decode(write_workout_file(job, tmp_path / "drills.fit", force=False, name="drills"))
+    messages = decode(write_fit(job, tmp_path / "drills.fit"))
     assert messages["workout_mesgs"][0]["wkt_name"] == "drills"
     (step,) = messages["workout_step_mesgs"]
     assert step["wkt_step_name"] == "190 spm 20:00"
@@ -206,22 +211,21 @@ def test_an_existing_file_needs_force(tmp_path):
     path = tmp_path / "race.fit"
     path.write_bytes(b"keep me")
     with pytest.raises(OutputError, match=r"race\.fit exists: pass --force to replace it"):
-        write_workout_file(job, path, force=False)
+        write_fit(job, path, force=False)
     assert path.read_bytes() == b"keep me"
-    write_workout_file(job, path, force=True)
+    write_fit(job, path, force=True)
     decode(path)
     assert os.listdir(tmp_path) == ["race.fit"]  # no temporary file left behind
 
 
 def test_a_missing_folder_is_an_output_error(tmp_path):
     with pytest.raises(OutputError, match="does not exist"):
-        write_workout_file(stridebeat.build_job(time=51), tmp_path / "nope" / "race.fit", force=False)
+        write_fit(stridebeat.build_job(time=51), tmp_path / "nope" / "race.fit", force=False)
 
 
 def test_a_bad_name_is_refused_before_writing(tmp_path):
     with pytest.raises(UsageError, match="longer than"):
-        write_workout_file(stridebeat.build_job(time=51), tmp_path / "race.fit", force=False, name="x" * 300)
-    assert not (tmp_path / "race.fit").exists()
+        workout_for(stridebeat.build_job(time=51), name="x" * 300)
 
 
 @pytest.mark.parametrize("tolerance", [-1.0, 31.0, float("nan")])

@@ -5,7 +5,7 @@ The public API (see ``stridebeat.api``)::
     import stridebeat
 
     job = stridebeat.build_job(time=51, steps_per_100m=46)
-    stridebeat.render_file(job, "race51.wav")
+    stridebeat.render(job, ["race51.wav", "race51.json", "race51.fit"])
 """
 
 from __future__ import annotations
@@ -17,10 +17,16 @@ __version__ = "0.2.0"
 
 if TYPE_CHECKING:
     from stridebeat.api import (
+        Output,
+        OutputKind,
+        Rendered,
         build_job,
+        check_outputs,
         list_presets,
         load_preset,
         plan_race,
+        publish,
+        render,
         render_array,
         render_file,
         save_preset,
@@ -38,10 +44,16 @@ _EXPORTS = {
     **{
         name: "stridebeat.api"
         for name in (
+            "Output",
+            "OutputKind",
+            "Rendered",
             "build_job",
+            "check_outputs",
             "list_presets",
             "load_preset",
             "plan_race",
+            "publish",
+            "render",
             "render_array",
             "render_file",
             "save_preset",
@@ -59,16 +71,22 @@ _EXPORTS = {
 }
 __all__ = [
     "Job",
+    "Output",
+    "OutputKind",
     "PlannedRace",
     "Preset",
+    "Rendered",
     "Rep",
     "StrideModel",
     "StridebeatError",
     "UsageError",
     "build_job",
+    "check_outputs",
     "list_presets",
     "load_preset",
     "plan_race",
+    "publish",
+    "render",
     "render_array",
     "render_file",
     "save_preset",

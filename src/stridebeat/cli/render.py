@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from stridebeat.cli import cli, is_terminal
 from stridebeat.cli.options import job_for, preset_argument, settings_options
-from stridebeat.errors import UsageError
-
-if TYPE_CHECKING:
-    from stridebeat.config.jobs import Job
 
 PROGRESS_MIN_S = 120.0  # show a progress bar for tracks longer than this, on a terminal
 # The music options that decide where the songs' beats land: plan reports it (render's other music options, such as
@@ -75,12 +71,12 @@ def plan_cmd(
         if compare is not None and (as_json or as_csv):
             raise click.UsageError("--compare prints a table: leave out --json and --csv")
         reference = get_race(compare if compare is not None else kwargs["like"])
+    plot = None
     if plot_path is not None:
-        from stridebeat.atomic import check_targets
-        from stridebeat.views.plot import check_plot_path
+        from stridebeat.api import Output, OutputKind, check_outputs
 
-        check_plot_path(plot_path)
-        check_targets([plot_path], force=force)
+        plot = Output(OutputKind.PLOT, Path(plot_path))
+        check_outputs([plot], force=force)  # a wrong extension or a missing matplotlib fails before any work
     job = job_for(preset, kwargs)
     if job.is_metronome:
         raise click.UsageError(f"{preset} is a plain metronome: there is no race plan to show; render or play it")
@@ -89,11 +85,10 @@ def plan_cmd(
         from stridebeat.config.music import plan_music
 
         music = plan_music(job)
-    if plot_path is not None:
-        # First: a wrong extension or a missing matplotlib fails before anything is printed.
-        from stridebeat.views.plot import plot_job
+    if plot is not None:
+        from stridebeat.api import render
 
-        plot_job(job, plot_path, force=force, reference=reference)
+        render(job, [plot], force=force, reference=reference)
         click.echo(f"wrote {plot_path}", err=True)  # stderr: --json and --csv keep stdout clean for programs
     if as_json:
         text = timeline.to_json(timeline.timeline(job, music=music))
@@ -152,73 +147,38 @@ def render_cmd(
       stridebeat render rhythm-3x500 --steps-per-100m 46 -o session.wav
       stridebeat render rhythm-3x500 -o session.fit
     """
-    from stridebeat.atomic import Staged, check_targets
-    from stridebeat.export import audio
-    from stridebeat.export.markers import audacity_labels
+    from stridebeat.api import Output, OutputKind, check_outputs, render
     from stridebeat.views import report
-    from stridebeat.views.timeline import timeline as as_data
-    from stridebeat.views.timeline import to_json
 
+    main = Output.of(output, among=(OutputKind.AUDIO, OutputKind.FIT))
+    outputs = [main]
+    outputs += [Output(OutputKind.TIMELINE, Path(timeline))] if timeline is not None else []
+    outputs += [Output(OutputKind.LABELS, Path(labels))] if labels is not None else []
     # Settle every output before any work: a wrong extension or an existing file should not cost a render.
-    suffix = Path(output).suffix.lower()
-    workout = suffix == ".fit"
-    if not workout and suffix not in audio.FORMATS:
-        known = ", ".join([*audio.FORMATS, ".fit"])
-        raise UsageError(f"cannot write {suffix or 'no extension'!r} files: name the output with one of {known}")
-    outputs = [Path(p) for p in (output, timeline, labels) if p is not None]
-    check_targets(outputs, force=True)  # everything but existence first: a bad name must not reach the prompt
-    taken = [str(p) for p in outputs if p.exists()]
+    check_outputs(outputs, force=True)  # everything but existence first: a bad name must not reach the prompt
+    taken = [str(o.path) for o in outputs if o.path.exists()]
     if taken and not force and is_terminal(sys.stdin):
         force = click.confirm(f"{', '.join(taken)} exist{'s' if len(taken) == 1 else ''}. Replace?", err=True)
         if not force:
             raise click.ClickException(f"{', '.join(taken)} left as {'it was' if len(taken) == 1 else 'they were'}")
-    check_targets(outputs, force=force)
+    check_outputs(outputs, force=force)
 
     job = job_for(preset, kwargs)
-    if workout and timeline is None and labels is None:
-        _write_workout(job, Path(output), force=force)
-        return
-    track, music = job.track_with_music()
-    if not workout:
-        audio.check_track(track, output)
-    with Staged() as staged:
-        tmp = staged.path(output)
-        if workout:
-            tmp.write_bytes(_workout_bytes(job, Path(output)))
-        elif is_terminal(sys.stderr) and track.duration_s > PROGRESS_MIN_S:
-            from rich.progress import Progress
+    if is_terminal(sys.stderr) and main.kind is OutputKind.AUDIO and job.duration_s > PROGRESS_MIN_S:
+        from rich.progress import Progress
 
-            with Progress(transient=True) as bar:
-                task = bar.add_task(f"rendering {Path(output).name}", total=track.n_frames)
-                audio.write_track(track, tmp, Path(output), markers=markers,
-                                  progress=lambda done, total: bar.update(task, completed=done))  # fmt: skip
-        else:
-            audio.write_track(track, tmp, Path(output), markers=markers)
-        if timeline is not None:
-            gun_offset_s = track.origin_frame / track.samplerate
-            staged.text(timeline, to_json(as_data(job, gun_offset_s=gun_offset_s, music=music)))
-        if labels is not None:
-            staged.text(labels, audacity_labels(track.marks, track.samplerate))
-        staged.publish()
-    if workout:
+        with Progress(transient=True) as bar:
+            task = bar.add_task(f"rendering {main.path.name}", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            rendered = render(job, outputs, force=force, markers=markers, progress=progress)
+    else:
+        rendered = render(job, outputs, force=force, markers=markers)
+    if rendered.track is None:
         click.echo(f"wrote {output}: a watch workout")
     elif is_terminal(sys.stdout):
-        click.echo("\n".join(report.summary_after_render(track, job, output, music)))
+        click.echo("\n".join(report.summary_after_render(rendered.track, job, output, rendered.music)))
     else:
-        click.echo(report.render_line(track, job, output, music))
-
-
-def _workout_bytes(job: Job, path: Path) -> bytes:
-    from stridebeat.export.fit import encode_workout
-    from stridebeat.export.workout import workout_for
-
-    return encode_workout(workout_for(job, name=job.session or path.stem))
-
-
-def _write_workout(job: Job, path: Path, *, force: bool) -> None:
-    from stridebeat.atomic import Staged
-
-    with Staged() as staged:
-        staged.path(path).write_bytes(_workout_bytes(job, path))
-        staged.publish()
-    click.echo(f"wrote {path}: a watch workout")
+        click.echo(report.render_line(rendered.track, job, output, rendered.music))

@@ -1,4 +1,5 @@
-"""Writing a track to a file: format from the extension, block by block, published whole or not at all.
+"""Writing a track to an audio file: format from the extension, block by block, at the temporary path the output
+pipeline (``stridebeat.api.outputs``) gives it; the pipeline publishes it whole or not at all.
 
 WAV is written here, header and samples and markers in one pass (``export.wav``); FLAC, OGG and MP3 through
 libsndfile, which opens the temporary file by name, so no Python code runs inside the encoder (an interrupt or a full
@@ -18,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-from stridebeat.atomic import Staged, check_targets
 from stridebeat.core.render import Renderer
 from stridebeat.core.track import MAX_TRACK_S, Track
 from stridebeat.errors import OutputError, UsageError
@@ -52,13 +52,6 @@ def format_for(path: str | os.PathLike[str]) -> tuple[str, str]:
         raise UsageError(f"cannot write {shown!r} files: name the output with one of {known}") from None
 
 
-def check_target(path: str | os.PathLike[str], *, force: bool) -> Path:
-    """Validate an audio output path before any work is done (extension, folder, name, existing file)."""
-    format_for(path)
-    check_targets([path], force=force)
-    return Path(path)
-
-
 def check_track(track: Track, path: str | os.PathLike[str]) -> None:
     """Refuse, before rendering, a track longer than the maximum or than the format can hold, and a sample rate the
     format cannot take (UsageError, exit 2)."""
@@ -82,44 +75,6 @@ def check_track(track: Track, path: str | os.PathLike[str]) -> None:
         )
 
 
-def export_track(
-    track: Track,
-    path: str | os.PathLike[str],
-    *,
-    force: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-    markers: bool = False,
-) -> Path:
-    """Render ``track`` into ``path`` (WAV, FLAC, OGG or MP3 by extension), published whole or not at all.
-
-    Parameters
-    ----------
-    track : Track
-        What to render.
-    path : path-like
-        The target file; its extension picks the format.
-    force : bool
-        Replace an existing file.
-    progress : callable(done_frames, total_frames), optional
-        Called after each block.
-    markers : bool
-        Put ``track.marks`` in the file: cue points with labels in a WAV, chapters in MP3, FLAC and OGG.
-
-    Raises
-    ------
-    UsageError
-        An extension, a sample rate or a length the format cannot take.
-    OutputError
-        The file cannot be written; the target is left as it was.
-    """
-    target = check_target(path, force=force)
-    check_track(track, target)
-    with Staged() as staged:
-        write_track(track, staged.path(target), target, progress=progress, markers=markers)
-        staged.publish()
-    return target
-
-
 def write_track(
     track: Track,
     tmp: Path,
@@ -128,7 +83,11 @@ def write_track(
     progress: Callable[[int, int], None] | None = None,
     markers: bool = False,
 ) -> None:
-    """Write ``track`` to the temporary file ``tmp`` in the format of ``target``'s extension."""
+    """Write ``track`` to the temporary file ``tmp`` in the format of ``target``'s extension.
+
+    ``progress(done_frames, total_frames)`` hears of each block once it is written; ``markers`` puts ``track.marks``
+    in the file (cue points in a WAV, chapters in MP3, FLAC and OGG). OutputError names ``target``.
+    """
     fmt, subtype = format_for(target)
     blocks = _reporting(Renderer(track, max_block=BLOCK_FRAMES).blocks(), progress, track.n_frames)
     if fmt == "WAV":

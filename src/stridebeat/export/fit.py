@@ -29,16 +29,14 @@ written whole, as Garmin Connect keeps it, and the watch shows its first 15 byte
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from stridebeat.errors import OutputError, UsageError
+from stridebeat.errors import UsageError
 
 __all__ = [
     "MAX_STEP_NAME_BYTES",
@@ -48,7 +46,6 @@ __all__ = [
     "encode_workout",
     "spm_to_fit_cadence",
     "workout_from_splits",
-    "write_workout",
 ]
 
 #: Bytes of UTF-8 a step name may take: the C SDK's 16-byte ``wkt_step_name`` less its NUL.
@@ -210,32 +207,6 @@ def encode_workout(workout: Workout, *, created: datetime | None = None) -> byte
     for record in records:
         encoder.on_mesg(mesg_num["WORKOUT_STEP"], record)
     return _as_protocol_1(encoder.close(), CrcCalculator.calculate_crc)
-
-
-def write_workout(path: str | os.PathLike[str], workout: Workout, *, created: datetime | None = None) -> None:
-    """Write ``workout`` as a FIT workout file at ``path``, atomically.
-
-    The file is written under a temporary name in the same folder and renamed over ``path`` in one step, so a reader
-    sees the old file or the whole new one; on any failure the temporary file is removed. OS errors raise OutputError.
-    """
-    data = encode_workout(workout, created=created)
-    path = os.fspath(path)
-    folder, base = os.path.split(path)
-    tmp = os.path.join(folder, f".{base}.{os.getpid()}-{os.urandom(4).hex()}.part")
-    try:
-        # O_EXCL: the temporary name is ours alone; 0o666 leaves the mode to the user's umask, as for any saved file.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write {path}: {exc.strerror or exc}: check the folder exists and is writable"
-        ) from None
-    finally:
-        # After the rename the temporary name is gone; after a failure (or an interrupt) it must not stay behind.
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
 
 
 def _as_protocol_1(data: bytes, crc: Callable[[bytes, int, int], int]) -> bytes:

@@ -13,10 +13,7 @@ then 500 m), and the watch never asks for a rest that is not in the plan.
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 
-from stridebeat.atomic import atomic_file, check_targets
 from stridebeat.config.jobs import Job, Rep
 from stridebeat.errors import UsageError
 from stridebeat.export.fit import (
@@ -24,7 +21,6 @@ from stridebeat.export.fit import (
     Repeat,
     Workout,
     WorkoutStep,
-    encode_workout,
     spm_to_fit_cadence,
     workout_from_splits,
 )
@@ -64,34 +60,6 @@ def workout_for(job: Job, *, name: str, tolerance_spm: float = DEFAULT_TOLERANCE
             items += [*steps, *tail]
         i = j
     return Workout(name=name, steps=tuple(items))
-
-
-def write_workout_file(
-    job: Job,
-    path: str | os.PathLike[str],
-    *,
-    force: bool,
-    name: str | None = None,
-    tolerance_spm: float = DEFAULT_TOLERANCE_SPM,
-) -> Path:
-    """Write the workout of ``job`` to the FIT file ``path``, atomically; returns the path.
-
-    ``name`` defaults to the session's name, else the file's stem.
-
-    Raises
-    ------
-    OutputError
-        ``path`` exists and ``force`` is not given, or its folder cannot be written.
-    UsageError
-        A name FIT cannot hold.
-    """
-    (target,) = check_targets([path], force=force)
-    workout = workout_for(job, name=name or job.session or target.stem, tolerance_spm=tolerance_spm)
-    data = encode_workout(workout)
-    # Not durable: a workout file can be made again from its options, as a rendered track can (see atomic.py).
-    with atomic_file(target, replace=force, durable=False) as (fh, _):
-        fh.write(data)
-    return target
 
 
 Unit = tuple[tuple[WorkoutStep, ...], WorkoutStep | None]  # a rep's steps and the rest after it

@@ -9,11 +9,10 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
-from stridebeat.atomic import atomic_file
 from stridebeat.config.jobs import Job
 from stridebeat.core.clock import format_time
 from stridebeat.core.races import Race
@@ -153,51 +152,32 @@ def check_plot_path(path: str | os.PathLike[str]) -> None:
         raise UsageError("plotting needs matplotlib: pip install 'stridebeat[plot]'")
 
 
-def plot_job(
-    job: Job, path: str | os.PathLike[str], *, force: bool = True, reference: Race | None = None
-) -> list[dict[str, Any]]:
-    """Draw every planned rep of ``job`` (one column each) to a PNG or SVG file; UsageError for a bare metronome.
-    ``reference``: a library race whose speed, scaled to each rep's time, is drawn beside the plan's."""
+def write_plot(
+    job: Job, fh: IO[bytes], *, fmt: str, reference: Race | None = None
+) -> list[dict[str, np.ndarray | float | None]]:
+    """Draw every planned rep of ``job`` (one column each) as a PNG or SVG picture into the open file ``fh``;
+    ``reference``: a library race whose speed, scaled to each rep's time, is drawn beside the plan's.
+
+    Returns the plotted series (``plan_series``) of each rep. Raises UsageError for a bare metronome, or when
+    matplotlib is missing. ``stridebeat.render`` calls it for an output of kind ``plot``.
+    """
     plans = [rep.planned for rep in job.reps if rep.planned is not None]
     if not plans:
         raise UsageError("a plain metronome has no race plan to plot")
-    result = plot_plan(plans, path, replace=force, reference=reference)
-    return result if isinstance(result, list) else [result]
+    fig, series = figure(plans, reference=reference)
+    fig.savefig(fh, format=fmt)
+    return series
 
 
-def plot_plan(
-    planned: PlannedRace | list[PlannedRace],
-    path: str | os.PathLike[str],
-    *,
-    replace: bool = True,
-    reference: Race | None = None,
-) -> Any:
-    """Draw a plan (or each rep of a session, side by side) to a PNG or SVG file, chosen by the extension.
-
-    Parameters
-    ----------
-    planned : PlannedRace or list of PlannedRace
-        One race, or the reps of a session (one column each).
-    path : path-like
-        ``.png`` or ``.svg``; written atomically (a temporary file renamed over it).
-
-    Returns
-    -------
-    dict or list of dict
-        The plotted series (``plan_series``) of the race, or of each rep.
+def figure(plans: list[PlannedRace], *, reference: Race | None = None) -> tuple[Any, list[dict[str, Any]]]:
+    """The matplotlib Figure of the plans (each rep of a session side by side) and the series it draws.
 
     Raises
     ------
     UsageError
-        Another extension, an empty session, or matplotlib not installed.
-    OutputError
-        The file cannot be written.
+        No plans, or matplotlib not installed.
     """
-    path = Path(path)
-    ext = path.suffix.lower()
-    check_plot_path(path)
-    reps = list(planned) if isinstance(planned, (list, tuple)) else [planned]
-    if not reps:
+    if not plans:
         raise UsageError("nothing to plot: the session has no reps")
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -205,15 +185,12 @@ def plot_plan(
     except ImportError:
         raise UsageError("plotting needs matplotlib: pip install 'stridebeat[plot]'") from None
 
-    series = [plan_series(p) for p in reps]
-    n = len(reps)
+    series = [plan_series(p) for p in plans]
+    n = len(plans)
     fig = Figure(figsize=(4.0 + 4.0 * n if n > 1 else 9.0, 8.0), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(3, n, sharex="col", sharey="row", squeeze=False)
-    for i, (p, s) in enumerate(zip(reps, series)):
+    for i, (p, s) in enumerate(zip(plans, series)):
         title = f"{p.plan.distance_m:g} m in {format_time(p.plan.target_time_s)}"
         _draw(axes[:, i], p, s, f"rep {i + 1}: {title}" if n > 1 else title, _reference_curve(reference, p))
-    # Written as every output file is (stridebeat.atomic): whole or not at all; a plot is derived, so not synced.
-    with atomic_file(path, durable=False, replace=replace) as (fh, _):
-        fig.savefig(fh, format=ext[1:])
-    return series if isinstance(planned, (list, tuple)) else series[0]
+    return fig, series

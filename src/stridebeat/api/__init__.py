@@ -24,12 +24,31 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from stridebeat.api.outputs import Output, OutputKind, Rendered, check_outputs, publish, render
 from stridebeat.config import gate, jobs, settings
 from stridebeat.config.jobs import Job
 from stridebeat.core import schedule
 from stridebeat.core.schedule import PlannedRace
 from stridebeat.core.stride import StrideModel
 from stridebeat.errors import UsageError
+
+__all__ = [
+    "Output",
+    "OutputKind",
+    "Rendered",
+    "build_job",
+    "check_outputs",
+    "list_presets",
+    "load_preset",
+    "plan_race",
+    "publish",
+    "render",
+    "render_array",
+    "render_file",
+    "save_preset",
+    "stride_model",
+    "timeline",
+]
 
 if TYPE_CHECKING:
     # Presets (TOML, the user's folder) load when a preset is used, not with every render.
@@ -71,13 +90,13 @@ def render_file(
     markers: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
-    """Render ``job`` to an audio file (.wav, .flac, .ogg or .mp3 by extension), atomically.
+    """Render ``job`` to one audio file (.wav, .flac, .ogg or .mp3 by extension), atomically: ``render`` with one
+    audio output.
 
     An existing file is replaced only with ``force``. ``progress(done_frames, total_frames)`` hears of each block.
     """
-    from stridebeat.export.audio import export_track
-
-    return Path(export_track(job.track(), path, force=force, markers=markers, progress=progress))
+    rendered = render(job, [Output(OutputKind.AUDIO, Path(path))], force=force, markers=markers, progress=progress)
+    return rendered.outputs[0].path
 
 
 def render_array(job: Job, *, samplerate: int | None = None) -> np.ndarray:
