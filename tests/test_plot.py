@@ -11,7 +11,7 @@ import pytest
 from stridebeat.api import Output, OutputKind, check_outputs, publish
 from stridebeat.config.jobs import prepare
 from stridebeat.errors import OutputError, UsageError
-from stridebeat.views.plot import figure
+from stridebeat.views.plot import CADENCE_COLOR, REFERENCE_COLOR, SPEED_COLOR, STEP_COLOR, figure
 
 try:
     import matplotlib.image as mpimg
@@ -20,6 +20,10 @@ except ImportError:  # the error-message test below still runs, and is the one t
 needs_matplotlib = pytest.mark.skipif(
     mpimg is None, reason="matplotlib is not installed: pip install 'stridebeat[plot]' to run the plot tests"
 )
+
+
+def rgb_of(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
 
 
 def plot_plan(planned, path, *, reference=None):
@@ -54,8 +58,8 @@ def test_png_is_a_real_picture(tmp_path, planned):
     img = mpimg.imread(path)
     assert img.shape == (800, 900, 4)  # 9 × 8 inches at 100 dpi
     assert 0.15 < _non_blank(img) < 0.9
-    # The curves' colours are drawn: blue speed, red cadence, green step length (matplotlib's C0, C3, C2).
-    for rgb in ((0x1F, 0x77, 0xB4), (0xD6, 0x27, 0x28), (0x2C, 0xA0, 0x2C)):
+    # The curves' colours are drawn: speed, cadence and step length.
+    for rgb in (rgb_of(SPEED_COLOR), rgb_of(CADENCE_COLOR), rgb_of(STEP_COLOR)):
         close = np.all(np.abs(img[..., :3] * 255 - rgb) < 8, axis=-1)
         assert close.sum() > 300, rgb
 
@@ -166,7 +170,7 @@ def _colour(img: np.ndarray, rgb: tuple[int, int, int], tol: int = 10) -> np.nda
     return np.all(np.abs(img[..., :3] * 255 - rgb) < tol, axis=-1)
 
 
-GREEN, RED, REFERENCE = (0x2C, 0xA0, 0x2C), (0xD6, 0x27, 0x28), (0x40, 0x40, 0x40)
+GREEN, RED, REFERENCE = rgb_of(STEP_COLOR), rgb_of(CADENCE_COLOR), rgb_of(REFERENCE_COLOR)
 
 
 @needs_matplotlib

@@ -23,6 +23,9 @@ FORMATS = (".png", ".svg")
 SAMPLES = 801  # points per curve: 0.5 m apart over 400 m, smooth at any size the figure is viewed
 DPI = 100
 ACCEL_COLOR, HOLD_COLOR = "#fde3b0", "#cfe3f7"
+# Each curve's colour, named here rather than left to matplotlib's cycle, so the picture is the same on every release.
+SPEED_COLOR, CADENCE_COLOR, STEP_COLOR = "#1f77b4", "#d62728", "#2ca02c"
+REFERENCE_COLOR = "#404040"
 
 
 def plan_series(planned: PlannedRace) -> dict[str, np.ndarray | float | None]:
@@ -60,9 +63,9 @@ def plan_series(planned: PlannedRace) -> dict[str, np.ndarray | float | None]:
 def _draw(axes, planned: PlannedRace, s: dict, title: str, reference: Any = None) -> None:
     x = s["distance_m"]
     rows = (
-        ("velocity_mps", "speed (m/s)", "C0"),
-        ("cadence_spm", "cadence (spm)", "C3"),
-        ("step_length_m", "step length (m)", "C2"),
+        ("velocity_mps", "speed (m/s)", SPEED_COLOR),
+        ("cadence_spm", "cadence (spm)", CADENCE_COLOR),
+        ("step_length_m", "step length (m)", STEP_COLOR),
     )
     for ax, (key, label, color) in zip(axes, rows):
         ax.axvspan(0.0, s["accel_end_m"], color=ACCEL_COLOR, lw=0)
@@ -85,7 +88,7 @@ def _draw(axes, planned: PlannedRace, s: dict, title: str, reference: Any = None
     top = axes[0]
     if reference is not None:
         label, rx, rv = reference
-        top.plot(rx, rv, color="0.25", lw=1.2, ls="--", label=label)
+        top.plot(rx, rv, color=REFERENCE_COLOR, lw=1.2, ls="--", label=label)
         top.legend(loc="lower center", bbox_to_anchor=(0.5, 0.1), fontsize=8, frameon=False)
     top.set_title(title, fontsize=10)
     for d, t in zip(s["split_distance_m"], s["split_elapsed_s"]):
