@@ -32,8 +32,9 @@ except ImportError:  # Windows: no advisory locks, so no temporary file is ever 
 TEMP_RE = re.compile(r"^\..*\.stridebeat-(?:([0-9a-f]{8})-)?(\d+)-[0-9a-f]{8}\.part$", re.DOTALL)
 # Bytes of the target's name kept in a temporary name: room for the prefix and suffix under the usual 255-byte limit.
 TEMP_KEEP_BYTES = 160
-# An unlocked temporary file of another owner is removed only once it has been left this long: a lock that another
-# machine cannot see (a network mount without shared locks) must not cost a running render its file.
+# An unlocked temporary file of another owner is removed only once it has been left this long: its writer's lock may
+# be one we cannot see (a network mount without shared locks, or one that emulates flock with POSIX locks, which drop
+# when the writer's encoder closes the file), and that must not cost a running render its file.
 STALE_AFTER_S = 3600.0
 # os.link fails with these where a file system has no hard links (FAT, some network mounts).
 NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS}
