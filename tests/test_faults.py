@@ -123,20 +123,6 @@ def test_an_interrupt_mid_render_leaves_the_old_file_and_no_temporary(tmp_path, 
     assert temporaries(tmp_path) == []
 
 
-def test_temporaries_of_killed_runs_are_removed_and_nothing_else(tmp_path):
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()  # a process id that no longer runs
-    stale = tmp_path / f".race.wav.stridebeat-{dead.pid}-0123abcd.part"
-    alive = tmp_path / f".race.wav.stridebeat-{os.getpid()}-0123abcd.part"  # this test's own: still running
-    others = [tmp_path / ".race.wav.part", tmp_path / "notes.stridebeat-1-0123abcd.part", tmp_path / "race.txt"]
-    for path in (stale, alive, *others):
-        path.write_bytes(b"x")
-    done = stridebeat("render", "--time", "51", "-o", "race.wav", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert not stale.exists()
-    assert alive.exists() and all(p.exists() for p in others)
-
-
 # --------------------------------------------------------------------------------------------- one rule for outputs
 def test_an_existing_side_file_is_refused_before_any_work(tmp_path):
     (tmp_path / "race.json").write_bytes(OLD)

@@ -57,7 +57,10 @@ class Output:
         kind); UsageError if none does."""
         if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
             raise UsageError(f"an output is a file name, not {path!r}")
+        from stridebeat.atomic import refuse_non_file
+
         target = Path(path)
+        refuse_non_file(target)  # "-o -" is told it names standard output, not that it lacks an extension
         if kind is None:
             return cls(kind_of(target, among=among), target)
         try:

@@ -94,7 +94,7 @@ def write_track(
         trailer = marker_chunks(track.marks, track.n_frames) if markers and track.marks else b""
         head = wav.header(track.n_frames, track.samplerate, 2, len(trailer))
         try:
-            with open(tmp, "xb") as fh:
+            with open(tmp, "wb") as fh:
                 fh.write(head)
                 pcm16 = _Pcm16()
                 for block in blocks:
