@@ -23,6 +23,7 @@ from stridebeat.activity import EARTH_RADIUS_M
 START = datetime(2026, 5, 5, 17, 0, 0, tzinfo=UTC)
 FINE_S = 0.005
 SLOW_S = 6.0
+STAND_S = 10.0
 
 
 @dataclass
@@ -116,11 +117,17 @@ def simulate(
         ds.append(d + v_end * slow + (1.2 - v_end) * slow * share / 2)
         fs.append(f_end + (110.0 - f_end) * share)
         t, d = t + SLOW_S, float(ds[-1][-1])
-        walk = np.arange(t + FINE_S, t + rest_s, FINE_S)
+        # A walk, then standing at the line for the next start.
+        walk = np.arange(t + FINE_S, t + rest_s - STAND_S, FINE_S)
         ts.append(walk)
         ds.append(d + 1.2 * (walk - t))
         fs.append(np.full(len(walk), 110.0))
-        t, d = t + rest_s, d + 1.2 * rest_s
+        t, d = t + rest_s - STAND_S, d + 1.2 * (rest_s - STAND_S)
+        stand = np.arange(t + FINE_S, t + STAND_S, FINE_S)
+        ts.append(stand)
+        ds.append(np.full(len(stand), d))
+        fs.append(np.zeros(len(stand)))
+        t += STAND_S
     cool = np.arange(t + FINE_S, t + cooldown_s, FINE_S)
     ts.append(cool)
     ds.append(d + 3.0 * (cool - t))

@@ -244,6 +244,7 @@ def _fastest_one(tr: Trace, rep: Wanted, taken: list[tuple[float, float]]) -> tu
         duration[(begin < b) & (finish > a)] = np.inf
     best = int(np.argmin(duration))
     if not np.isfinite(duration[best]) or duration[best] > rep.time_s / SLOWEST_SHARE:
+        _check_cut_short(tr, rep)
         took = f"the fastest {span:g} m took {duration[best]:.1f} s" if np.isfinite(duration[best]) else "none is left"
         raise UsageError(
             f"{tr.source} has no stretch of {span:g} m near the plan's pace ({took}, the plan {rep.time_s:.1f} s): "
@@ -251,6 +252,25 @@ def _fastest_one(tr: Trace, rep: Wanted, taken: list[tuple[float, float]]) -> tu
         )
     start_m = _rest_before(tr, float(starts[best]))
     return float(tr.departure(start_m)), float(finish[best])
+
+
+def _check_cut_short(tr: Trace, rep: Wanted) -> None:
+    """A run at the rep's pace that stops well short of its distance is a rep cut short, not a slow one."""
+    t, d = tr.time_s, tr.distance_m
+    fast = np.diff(d) / np.diff(t) >= SLOWEST_SHARE * rep.distance_m / rep.time_s
+    # The longest run of consecutive fast intervals: where each begins and ends.
+    edges = np.diff(np.concatenate([[0], fast.astype(np.int8), [0]]))
+    begins, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    if not len(begins):
+        return
+    covered = d[ends] - d[begins]
+    longest = int(np.argmax(covered))
+    if SHORT_LAP_SHARE * rep.distance_m <= covered[longest] < LAP_SHARE[0] * rep.distance_m:
+        raise UsageError(
+            f"{tr.source}: the run at the rep's pace from {tr.clock(t[begins[longest]])} covers "
+            f"{covered[longest]:.0f} m, shorter than the rep's {rep.distance_m:g} m: review a whole rep, or plan the "
+            "distance run (--distance)"
+        )
 
 
 def _rest_before(tr: Trace, start_m: float) -> float:

@@ -61,8 +61,8 @@ class Recording:
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class RepReview:
-    """One rep against its plan. ``curve_*`` are the records through the rep, for the plot: distance from the start,
-    speed and cadence."""
+    """One rep against its plan. ``curve_*`` are the records through the rep, for the plot: speed and cadence over
+    each interval between records, at the distance (from the start) halfway through it."""
 
     number: int
     planned: PlannedRace
@@ -221,7 +221,7 @@ def _rep(
         level=level,
         published_fatigue=band,
         split_error_s=_split_error(recording, plan.distance_m / (finish - gun), window.found_by),
-        curve_m=d_in[1:],
+        curve_m=(d_in[1:] + d_in[:-1]) / 2.0,  # a record's speed and cadence are its interval's
         curve_speed_mps=speed,
         curve_cadence_spm=tr.cadence_spm[inside][1:],
     )
