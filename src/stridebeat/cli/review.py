@@ -112,22 +112,7 @@ def review_cmd(
     if as_json and as_csv:
         raise click.UsageError("give either --json or --csv, not both")
     targets = _check_outputs(plot_path, splits_out, save_profile, force=force)
-    job = job_for(preset, kwargs)
-    plans = [rep.planned for rep in job.reps if rep.planned is not None]
-    if not plans:
-        raise UsageError("a plain metronome has no plan to review against: give --time, --splits or a rep preset")
-    from stridebeat.activity import read_activity
-    from stridebeat.activity.review import review
-
-    activity = read_activity(run)
-    result = review(
-        activity,
-        plans,
-        start_s=None if rep_from is None else moment(rep_from, activity, what="--from"),
-        end_s=None if rep_to is None else moment(rep_to, activity, what="--to"),
-        threshold_spm=threshold,
-        unit=cadence_unit,
-    )
+    result = _review(run, preset, kwargs, (rep_from, rep_to), threshold=threshold, unit=cadence_unit)
     chosen = _chosen_rep(result, rep_number) if splits_out is not None else None
     fit = _profile_fit(result, save_profile) if save_profile is not None else None
     writers = _writers(result, plot_path, splits_out, chosen)
@@ -141,6 +126,35 @@ def review_cmd(
 
         saved = save(save_profile, fit, force=True)
         click.echo(f"stride profile {save_profile!r} ({saved}): {fit.summary()}", err=True)
+
+
+def _review(
+    run: str,
+    preset: str | None,
+    kwargs: dict[str, Any],
+    window: tuple[str | None, str | None],
+    *,
+    threshold: float,
+    unit: str,
+) -> Review:
+    """The plan (as ``plan`` builds it), the run decoded once, and the review of one against the other."""
+    job = job_for(preset, kwargs)
+    plans = [rep.planned for rep in job.reps if rep.planned is not None]
+    if not plans:
+        raise UsageError("a plain metronome has no plan to review against: give --time, --splits or a rep preset")
+    from stridebeat.activity import read_activity
+    from stridebeat.activity.review import review
+
+    activity = read_activity(run)
+    rep_from, rep_to = window
+    return review(
+        activity,
+        plans,
+        start_s=None if rep_from is None else moment(rep_from, activity, what="--from"),
+        end_s=None if rep_to is None else moment(rep_to, activity, what="--to"),
+        threshold_spm=threshold,
+        unit=unit,
+    )
 
 
 def _check_outputs(plot: str | None, splits: str | None, profile: str | None, *, force: bool) -> bool:
