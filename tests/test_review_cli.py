@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import stridebeat
-from review_runs import fit_bytes, simulate, tcx_bytes
+from review_runs import fit_bytes, gpx_bytes, simulate, tcx_bytes
 from stridebeat.activity import StrideFit
 from stridebeat.config import strides
 
@@ -57,6 +57,19 @@ def test_json_has_the_documented_keys_and_the_truth(fit_run, run_cli, rep51):
     elapsed = np.cumsum([s["actual_s"] for s in rep["segments"]])
     assert np.allclose(elapsed, rep51.truth[0].elapsed_s, atol=0.15)
     assert data["recording"] == {"interval_s": 1.0, "smart": False, "distance_source": "watch"}
+
+
+@pytest.mark.parametrize("ext", ["fit", "tcx", "gpx"])
+def test_every_format_end_to_end(tmp_path, run_cli, rep51, ext):
+    path = tmp_path / f"tuesday.{ext}"
+    path.write_bytes({"fit": fit_bytes, "tcx": tcx_bytes, "gpx": gpx_bytes}[ext](rep51))
+    result = run_cli("review", path, "race-51", "--json")
+    assert result.code == 0, result.err
+    (rep,) = json.loads(result.out)["reps"]
+    assert rep["found_by"] == ("fastest stretch" if ext == "gpx" else "lap")
+    elapsed = np.cumsum([s["actual_s"] for s in rep["segments"]])
+    assert np.allclose(elapsed, rep51.truth[0].elapsed_s, atol=0.15)
+    assert rep["held"] is False and rep["verdict"].startswith("dropped by")
 
 
 def test_the_table_and_the_csv_say_the_same(fit_run, run_cli):
