@@ -186,5 +186,6 @@ def test_the_plot_draws_plan_and_actual_where_they_belong(tmp_path):
             assert np.allclose(y[running][before], spm[before], atol=0.5)
             assert np.allclose(y[running][hold], rep.planned_hold_cadence_spm - 6.0, atol=0.5)
     # The hold is shaded from where it starts to the finish.
-    spans = [p for p in cadence_ax.patches if p.get_facecolor()[:3] != (1.0, 1.0, 1.0)]
-    assert any(abs(p.get_x() - rep.hold_from_m) < 1e-9 and abs(p.get_width() - 200.0) < 1e-9 for p in spans)
+    # (The span's extent in its own coordinates: distance across, the axes' fraction up; Rectangle or Polygon alike.)
+    extents = [p.get_path().get_extents(p.get_patch_transform()) for p in cadence_ax.patches]
+    assert any(abs(e.x0 - rep.hold_from_m) < 1e-9 and abs(e.x1 - 400.0) < 1e-9 for e in extents)

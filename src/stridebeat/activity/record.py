@@ -20,7 +20,6 @@ records), which is how ``review`` turns cadence into a step count.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -37,7 +36,6 @@ __all__ = [
     "FileKind",
     "Lap",
     "RunSamples",
-    "haversine_m",
 ]
 
 EARTH_RADIUS_M = 6_371_008.8  # the IUGG mean radius: GPS distances on a sphere are within ~0.3 % of the ellipsoid's
@@ -176,10 +174,3 @@ class Activity:
             cadence_spm=self.cadence_spm(unit)[order],
             source=self.source,
         )
-
-
-def haversine_m(p: tuple[float, float], q: tuple[float, float]) -> float:
-    """The great-circle distance (m) between two (latitude, longitude) points in degrees."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*p, *q))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))

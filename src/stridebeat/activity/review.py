@@ -137,7 +137,7 @@ def review(
         rep), a rep shorter than its plan, no stretch at the plan's pace, or a bad threshold or window.
     """
     if not (math.isfinite(threshold_spm) and 0 < threshold_spm <= 30):
-        raise UsageError(f"threshold {threshold_spm:g} spm is out of range: give 0.5 to 30 spm", key="threshold")
+        raise UsageError(f"threshold {threshold_spm:g} spm is out of range: give 0.5 to 30 spm")
     if not plans:
         raise UsageError("the plan has no reps to review: give a race time or a session preset")
     tr = trace(activity, unit=unit)

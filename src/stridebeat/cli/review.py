@@ -240,12 +240,12 @@ def moment(text: str, activity: Activity, *, what: str) -> float:
         try:
             when = datetime.fromisoformat(text if "T" in text else f"{activity.start.date().isoformat()}T{text}")
         except ValueError:
-            raise UsageError(f"{what} {text}: not a time of day: write e.g. 17:03:10 or 3:10", key=what[2:]) from None
+            raise UsageError(f"{what} {text}: not a time of day: write e.g. 17:03:10 or 3:10") from None
         when = when.replace(tzinfo=UTC) if when.tzinfo is None else when
         return (when - activity.start).total_seconds()
     seconds = parse_time(text, what=what)
     if not math.isfinite(seconds) or seconds > 7 * 86400:
-        raise UsageError(f"{what} {text}: longer than a week: give the time since the recording began", key=what[2:])
+        raise UsageError(f"{what} {text}: longer than a week: give the time since the recording began")
     return seconds
 
 
