@@ -139,7 +139,8 @@ def test_a_rep_run_exactly_to_its_plan_is_held_in_every_segment(tmp_path):
     assert rep.hold_from_m == 250.0
     assert rep.fatigue_index == pytest.approx(rep.planned_fatigue_index, abs=0.01)
     lo, hi = rep.published_fatigue
-    assert lo < hi and rep.level == "national"  # 53 s is slower than the men's national band (48 s)
+    assert lo < hi and rep.level == "regional"  # 53 s is slower than a good men's 400 m (50 s)
+    assert (lo + hi) / 2 == pytest.approx(0.139)
 
 
 def test_a_plan_without_a_hold_is_judged_on_its_last_200_m(tmp_path):
@@ -189,3 +190,21 @@ def test_the_plot_draws_plan_and_actual_where_they_belong(tmp_path):
     # (The span's extent in its own coordinates: distance across, the axes' fraction up; Rectangle or Polygon alike.)
     extents = [p.get_path().get_extents(p.get_patch_transform()) for p in cadence_ax.patches]
     assert any(abs(e.x0 - rep.hold_from_m) < 1e-9 and abs(e.x1 - 400.0) < 1e-9 for e in extents)
+
+
+@pytest.mark.parametrize(
+    ("time_s", "sex", "level", "centre"),
+    [
+        (45.0, "M", "world class", 0.230),
+        (48.5, "M", "national", 0.144),
+        (51.0, "M", "regional", 0.139),
+        (57.0, "F", "national", 0.144),
+        (52.0, "F", "world class", 0.230),
+    ],
+)
+def test_the_published_band_follows_the_level(time_s, sex, level, centre):
+    from stridebeat.activity.review import published_band
+
+    name, (lo, hi) = published_band(time_s, sex)
+    assert name == level
+    assert (lo + hi) / 2 == pytest.approx(centre) and hi - lo == pytest.approx(0.08)

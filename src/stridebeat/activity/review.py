@@ -26,7 +26,9 @@ DEFAULT_THRESHOLD_SPM = 3.0  # the watch workout's cadence target band is the pl
 DEFAULT_HOLD_M = 200.0
 # Hanon & Gajer (2009): fatigue index of 400 m runners, world class and national level; the band is ± the spread of
 # the world-class races around their mean.
-PUBLISHED_FATIGUE = {"world class": 0.230, "national": 0.144}
+PUBLISHED_FATIGUE = {"world class": 0.230, "national": 0.144, "regional": 0.139}
+# Slower than a "good" 400 m (the coaching article's level: 50 s men, 58 s women) is read against the regional figure.
+GOOD_400_S = {"M": 50.0, "F": 58.0}
 FATIGUE_SPREAD = 0.04
 # A record this long after the one before (and longer than GAP_INTERVALS of the usual interval) is a pause.
 GAP_S = 8.0
@@ -286,7 +288,10 @@ def _hold(
 
 def published_band(time_400_s: float, sex: str | None) -> tuple[str, tuple[float, float]]:
     """The level a 400 m time (or the 400 m pace of a rep) sits at, and the fatigue index published for it ± the
-    spread: world class, national, or between (blended as the plan's own fade is)."""
+    spread: world class, national, between (blended as the plan's own fade is), or regional (slower than good)."""
+    if time_400_s > GOOD_400_S.get(sex or "M", GOOD_400_S["M"]):
+        centre = PUBLISHED_FATIGUE["regional"]
+        return "regional", (centre - FATIGUE_SPREAD, centre + FATIGUE_SPREAD)
     w = level_400(time_400_s, sex)
     centre = (1.0 - w) * PUBLISHED_FATIGUE["world class"] + w * PUBLISHED_FATIGUE["national"]
     name = "world class" if w == 0.0 else "national" if w == 1.0 else "between world class and national"
