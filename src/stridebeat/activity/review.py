@@ -287,8 +287,14 @@ def _hold(
 
 
 def published_band(time_400_s: float, sex: str | None) -> tuple[str, tuple[float, float]]:
-    """The level a 400 m time (or the 400 m pace of a rep) sits at, and the fatigue index published for it ± the
-    spread: world class, national, between (blended as the plan's own fade is), or regional (slower than good)."""
+    """The level a 400 m time (or the 400 m pace of a rep) sits at, and the fatigue index published for it.
+
+    Returns
+    -------
+    (level, (low, high)) : tuple
+        World class, national, between the two (blended as the plan's own fade is) or regional (slower than a good
+        400 m); the published index ± the spread of world-class races.
+    """
     if time_400_s > GOOD_400_S.get(sex or "M", GOOD_400_S["M"]):
         centre = PUBLISHED_FATIGUE["regional"]
         return "regional", (centre - FATIGUE_SPREAD, centre + FATIGUE_SPREAD)
@@ -307,8 +313,14 @@ def _split_error(recording: Recording, speed: float, found_by: FoundBy) -> float
     return math.sqrt(marks**2 + between**2 + start**2)
 
 
-def profile_points(tr_review: Review) -> tuple[np.ndarray, np.ndarray]:
-    """(speed m/s, cadence spm) of every record through every rep, for a stride profile."""
-    speed = np.concatenate([r.curve_speed_mps for r in tr_review.reps])
-    cadence = np.concatenate([r.curve_cadence_spm for r in tr_review.reps])
+def profile_points(result: Review) -> tuple[np.ndarray, np.ndarray]:
+    """The points a rep adds to a stride profile (``review --save-profile``).
+
+    Returns
+    -------
+    (speed, cadence) : tuple of arrays
+        Speed (m/s) over each interval between records through every rep, and the watch's cadence (spm) for it.
+    """
+    speed = np.concatenate([r.curve_speed_mps for r in result.reps])
+    cadence = np.concatenate([r.curve_cadence_spm for r in result.reps])
     return speed, cadence

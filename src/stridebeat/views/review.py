@@ -104,7 +104,16 @@ def _finite(x: float) -> float | None:
 
 
 def review_data(review: Review) -> dict[str, Any]:
-    """The review as data (``--json``)."""
+    """The review as data (``--json``).
+
+    Returns
+    -------
+    dict
+        ``source``, ``recording`` (``interval_s``, ``smart``, ``distance_source``) and ``reps``: per rep ``held``,
+        ``hold_cadence_spm``, ``planned_hold_cadence_spm``, ``fatigue_index`` and ``segments`` (each with
+        ``distance_m``, ``planned_s``, ``actual_s``, ``planned_spm``, ``actual_spm``, ``planned_step_m``,
+        ``actual_step_m``), with the verdict, the band and how the rep was found beside them.
+    """
     rec = review.recording
     return {
         "source": review.source,
@@ -124,22 +133,22 @@ def _rep_data(rep: RepReview) -> dict[str, Any]:
         "start": rep.gun_clock,
         "found_by": str(rep.found_by),
         "distance_m": plan.distance_m,
-        "time_s": rep.time_s,
+        "time_s": _finite(rep.time_s),
         "planned_time_s": plan.target_time_s,
         "held": rep.held,
         "verdict": rep.verdict,
         "threshold_spm": rep.threshold_spm,
         "hold_from_m": rep.hold_from_m,
-        "hold_cadence_spm": rep.hold_cadence_spm,
-        "planned_hold_cadence_spm": rep.planned_hold_cadence_spm,
-        "fatigue_index": rep.fatigue_index,
-        "planned_fatigue_index": rep.planned_fatigue_index,
+        "hold_cadence_spm": _finite(rep.hold_cadence_spm),
+        "planned_hold_cadence_spm": _finite(rep.planned_hold_cadence_spm),
+        "fatigue_index": _finite(rep.fatigue_index),
+        "planned_fatigue_index": _finite(rep.planned_fatigue_index),
         "published_fatigue_index": {
             "level": rep.level,
             "low": rep.published_fatigue[0],
             "high": rep.published_fatigue[1],
         },
-        "split_error_s": rep.split_error_s,
+        "split_error_s": _finite(rep.split_error_s),
         "segments": [
             {
                 "distance_m": s.distance_m,
@@ -156,6 +165,7 @@ def _rep_data(rep: RepReview) -> dict[str, Any]:
 
 
 def review_json(review: Review) -> str:
+    """:func:`review_data` as JSON text (no NaN: a value that cannot be measured is null)."""
     return json.dumps(review_data(review), indent=2, allow_nan=False) + "\n"
 
 
