@@ -26,6 +26,9 @@ SLOWEST_SHARE = 0.8
 REST_SNAP_M = 20.0
 REST_SPEED_MPS = 0.5
 GRID_M = 0.5  # start positions tried for the fastest stretch
+MAX_STARTS = 200_000  # at most this many (a longer run is searched on a coarser grid), so memory stays bounded
+# A watch's cadence outside this is a sensor's glitch, not a step rate (the engine's own range).
+CADENCE_RANGE_SPM = (0.0, 400.0)
 
 
 class FoundBy(StrEnum):
@@ -87,7 +90,7 @@ class Trace:
 def clock_of(activity: Activity, t_s: float) -> str:
     """The time of day (UTC) ``t_s`` seconds after the first record of ``activity``."""
     if not np.isfinite(t_s) or abs(t_s) > 1e7:
-        return "a time outside the run"
+        return "a time far outside the run"
     return (activity.start + timedelta(seconds=float(t_s))).strftime("%H:%M:%S UTC")
 
 
@@ -121,6 +124,7 @@ def trace(activity: Activity, *, unit: CadenceUnit | str = CadenceUnit.AUTO) -> 
             f"{name} has two records at {clock(t[i])} (a duplicate): export the activity again from the watch"
         )
     spm = activity.cadence_spm(unit)
+    spm[(spm < CADENCE_RANGE_SPM[0]) | (spm > CADENCE_RANGE_SPM[1])] = np.nan
     if not np.any(np.isfinite(spm) & (spm > 0)):
         raise UsageError(f"{name} has no cadence: record the rep with a watch or foot pod that counts steps")
     good = np.isfinite(spm)
@@ -237,7 +241,7 @@ def _fastest_one(tr: Trace, rep: Wanted, taken: list[tuple[float, float]]) -> tu
             f"{tr.source} covers {d[-1] - d[0]:.0f} m, shorter than the rep's {span:g} m: "
             "review a run that holds the whole rep, or plan the distance run (--distance)"
         )
-    starts = np.arange(d[0], d[-1] - span + 1e-9, GRID_M)
+    starts = np.arange(d[0], d[-1] - span + 1e-9, max(GRID_M, (d[-1] - span - d[0]) / MAX_STARTS))
     begin, finish = tr.departure(starts), tr.arrival(starts + span)
     duration = finish - begin
     for a, b in taken:
@@ -293,10 +297,10 @@ def by_hand(tr: Trace, rep: Wanted, *, start_s: float, end_s: float | None) -> W
     """
     t = tr.time_s
     if not t[0] <= start_s < t[-1] or (end_s is not None and end_s <= start_s):
+        given = tr.clock(start_s) + (f" to {tr.clock(end_s)}" if end_s is not None else "")
         raise UsageError(
-            f"--from/--to choose {tr.clock(start_s)}"
-            + (f" to {tr.clock(end_s)}" if end_s is not None else "")
-            + f", outside the run ({tr.clock(t[0])} to {tr.clock(t[-1])}): give times inside it, start before end"
+            f"--from/--to give {given}, but the run goes from {tr.clock(t[0])} to {tr.clock(t[-1])}: "
+            "give times inside it, the start before the end"
         )
     end = t[-1] if end_s is None else min(end_s, t[-1])
     standing = tr.standing_at(start_s)

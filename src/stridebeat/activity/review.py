@@ -24,6 +24,7 @@ from stridebeat.errors import UsageError
 
 DEFAULT_THRESHOLD_SPM = 3.0  # the watch workout's cadence target band is the plan's ±3 spm
 DEFAULT_HOLD_M = 200.0
+FASTEST_MPS = 12.5  # above the fastest average speed ever run over 100 m: a jump in the distance, not a rep
 # Hanon & Gajer (2009): fatigue index of 400 m runners, world class and national level; the band is ± the spread of
 # the world-class races around their mean.
 PUBLISHED_FATIGUE = {"world class": 0.230, "national": 0.144, "regional": 0.139}
@@ -138,7 +139,7 @@ def review(
         A recording that cannot be reviewed (no cadence, no distance, times going back or doubled, a pause inside a
         rep), a rep shorter than its plan, no stretch at the plan's pace, or a bad threshold or window.
     """
-    if not (math.isfinite(threshold_spm) and 0 < threshold_spm <= 30):
+    if not (math.isfinite(threshold_spm) and 0.5 <= threshold_spm <= 30):
         raise UsageError(f"threshold {threshold_spm:g} spm is out of range: give 0.5 to 30 spm")
     if not plans:
         raise UsageError("the plan has no reps to review: give a race time or a session preset")
@@ -197,6 +198,12 @@ def _rep(
             "review a whole rep, or plan the distance run (--distance)"
         )
     finish = float(t_marks[-1])
+    average = plan.distance_m / (finish - gun)
+    if average > FASTEST_MPS:
+        raise UsageError(
+            f"{tr.source}: rep {number} from {tr.clock(gun)} would be {average:.1f} m/s, faster than any runner: "
+            "the distance jumps (GPS lost track?): give the rep with --from and --to"
+        )
     _check_gaps(tr, number, gun, finish, recording)
     segments = _segments(tr, planned, gun, t_marks, marks, window.scale)
     hold_from, hold_spm, planned_hold = _hold(tr, planned, arrive, finish)
