@@ -249,7 +249,7 @@ def test_bad_recordings_are_one_line_exit_2_and_nothing_is_written(tmp_path, run
         (("--json", "--csv"), "either --json or --csv"),
         (("--plot", "x.gif"), ".png or .svg"),
         (("--save-profile", "../up"), "stride profile name"),
-        (("--from", "5:00", "--to", "4:00"), "start before end"),
+        (("--from", "5:00", "--to", "4:00"), "the start before the end"),
     ],
 )
 def test_bad_options_are_one_line_exit_2(tmp_path, fit_run, run_cli, strides_dir, args, words):
