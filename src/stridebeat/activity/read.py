@@ -19,6 +19,14 @@ __all__ = ["MAX_BYTES", "Columns", "assemble", "read_activity", "read_run"]
 
 # A day of 1 s records with every field is a few tens of MB in TCX or GPX; a larger file is not a run.
 MAX_BYTES = 200 * MiB
+# What a recorded value can be: outside these it is a corrupt field, read as missing, so no arithmetic overflows on it.
+LIMITS = {
+    "distance": (-1e7, 1e7),  # metres: a quarter of the way round the earth
+    "speed": (0.0, 1e3),
+    "cadence": (0.0, 1e4),
+    "lat": (-90.0, 90.0),
+    "lon": (-180.0, 180.0),
+}
 
 
 @dataclass(slots=True)
@@ -129,14 +137,21 @@ def assemble(columns: Columns, *, source: str, kind: FileKind) -> Activity:
         kind=kind,
         start=start,
         time_s=seconds(times),
-        distance_m=np.asarray(columns.distance, dtype=float),
-        speed_mps=np.asarray(columns.speed, dtype=float),
-        cadence=np.asarray(columns.cadence, dtype=float),
-        lat=np.asarray(columns.lat, dtype=float),
-        lon=np.asarray(columns.lon, dtype=float),
+        distance_m=_within(columns.distance, LIMITS["distance"]),
+        speed_mps=_within(columns.speed, LIMITS["speed"]),
+        cadence=_within(columns.cadence, LIMITS["cadence"]),
+        lat=_within(columns.lat, LIMITS["lat"]),
+        lon=_within(columns.lon, LIMITS["lon"]),
         segment=np.asarray(columns.segment, dtype=np.int64),
         laps=tuple(Lap(start_s=float(a), end_s=float(b)) for a, b in lap_s if b > a),
     )
+
+
+def _within(values: list[float], bounds: tuple[float, float]) -> np.ndarray:
+    """The values as an array, NaN (missing) where a value is outside what any recording holds."""
+    out = np.asarray(values, dtype=float)
+    out[~((out >= bounds[0]) & (out <= bounds[1]))] = np.nan
+    return out
 
 
 def _utc(stamps: list[datetime], source: str) -> list[datetime]:
