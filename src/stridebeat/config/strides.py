@@ -76,9 +76,10 @@ def load_profile(name: str) -> StrideFit:
     Raises
     ------
     UsageError
-        No such profile (close names suggested), or a file that is not a valid profile.
+        No such profile (close names suggested); a file that is not a valid profile, not a regular file, too large
+        or unreadable (read through ``stridebeat.inputs.read_input``).
     OutputError
-        A file that exists but cannot be read.
+        A file that is not UTF-8 text.
     """
     path = path_of(name)
     if not path.exists() and not path.is_symlink():
