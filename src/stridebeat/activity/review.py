@@ -307,7 +307,7 @@ def published_band(time_400_s: float, sex: str | None) -> tuple[str, tuple[float
         return "regional", (centre - FATIGUE_SPREAD, centre + FATIGUE_SPREAD)
     w = level_400(time_400_s, sex)
     centre = (1.0 - w) * PUBLISHED_FATIGUE["world class"] + w * PUBLISHED_FATIGUE["national"]
-    name = "world class" if w == 0.0 else "national" if w == 1.0 else "between world class and national"
+    name = "world class" if w == 0.0 else "national" if w == 1.0 else "world class to national"
     return name, (centre - FATIGUE_SPREAD, centre + FATIGUE_SPREAD)
 
 

@@ -57,8 +57,8 @@ def verdict_lines(rep: RepReview) -> list[str]:
     return [
         f"Hold from {rep.hold_from_m:g} m: {rep.hold_cadence_spm:.1f} spm against the plan's "
         f"{rep.planned_hold_cadence_spm:.1f} (±{rep.threshold_spm:g} spm): {rep.verdict.upper()}",
-        f"Fatigue index {rep.fatigue_index:.1%}: the plan's {rep.planned_fatigue_index:.1%}, published for "
-        f"{rep.level} {lo:.0%}-{hi:.0%} (Hanon & Gajer 2009)",
+        f"Fatigue index {rep.fatigue_index:.1%}: the plan's {rep.planned_fatigue_index:.1%}, published "
+        f"{lo:.0%}-{hi:.0%} at {rep.level} level (Hanon & Gajer 2009)",
     ]
 
 
