@@ -9,7 +9,7 @@ import garmin_fit_sdk
 import numpy as np
 import pytest
 
-from stridebeat.config.calibrate import (
+from stridebeat.activity import (
     EARTH_RADIUS_M,
     RunSamples,
     StrideFit,

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import stridebeat.cli.calibrate  # noqa: F401  # registers the command until COMMAND_MODULES names it
+from stridebeat.activity import EARTH_RADIUS_M, StrideFit
 from stridebeat.config import strides
-from stridebeat.config.calibrate import EARTH_RADIUS_M, StrideFit
 from stridebeat.errors import OutputError, PresetError, UsageError
 from test_calibrate import tcx_text  # the same TCX writer as the reader's tests
 

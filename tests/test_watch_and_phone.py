@@ -10,8 +10,8 @@ import subprocess
 import pytest
 
 import stridebeat
+from stridebeat.activity import StrideFit
 from stridebeat.config import strides
-from stridebeat.config.calibrate import StrideFit
 from test_workout import as_run, check_against_plan, decode
 
 

@@ -3,17 +3,48 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import click
 
 from stridebeat.cli import cli
 from stridebeat.config.units import parse_time
+from stridebeat.errors import UsageError
 
 if TYPE_CHECKING:
-    from stridebeat.config.calibrate import CadenceUnit, StrideFit
+    from stridebeat.activity import StrideFit
 
 DEFAULT_RACE_M = 400.0
+DISTANCE_RANGE_M = (50.0, 10_000.0)
+# Race paces --time may give: a walk to beyond the fastest sprint ever run; checked before any arithmetic.
+PACE_RANGE_MPS = (1.0, 12.5)
+
+
+def _distance(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    lo, hi = DISTANCE_RANGE_M
+    # FloatRange lets NaN through (every comparison with it is false).
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise click.BadParameter(f"{value:g} is not a distance from {lo:g} to {hi:g} m", ctx=ctx, param=param)
+    return value
+
+
+def race_pace(race_time: str, distance_m: float) -> float:
+    """The average speed of ``race_time`` over ``distance_m``, checked to be a runner's before any arithmetic.
+
+    Raises
+    ------
+    UsageError
+        A time that is not a time, or one no runner runs the distance in.
+    """
+    seconds = parse_time(race_time, what="--time")
+    lo, hi = PACE_RANGE_MPS
+    fastest, slowest = distance_m / hi, distance_m / lo
+    if not (math.isfinite(seconds) and fastest <= seconds <= slowest):
+        raise UsageError(
+            f"--time {race_time} is not a race time for {distance_m:g} m: give {fastest:.1f} to {slowest:.0f} s",
+            key="time",
+        )
+    return distance_m / seconds
 
 
 @cli.command("calibrate")
@@ -26,7 +57,8 @@ DEFAULT_RACE_M = 400.0
 )
 @click.option(
     "--distance",
-    type=click.FloatRange(min=50.0, max=10_000.0),
+    type=float,
+    callback=_distance,
     default=DEFAULT_RACE_M,
     metavar="M",
     show_default=True,
@@ -64,15 +96,13 @@ def calibrate_cmd(
       stridebeat plan --time 51 --stride me
     """
     # Inside the command, as every command's engine: --help lists the commands without loading numpy.
-    from stridebeat.config.calibrate import fit_stride, read_run
+    from stridebeat.activity import fit_stride, read_run
     from stridebeat.config.strides import check_new, save_profile
 
     if save_name is not None:
         check_new(save_name, force=force)  # a taken or bad name fails before the run is read, not after
-    pace = None
-    if race_time is not None:
-        pace = distance / parse_time(race_time, what="--time")
-    samples = read_run(run, cadence_unit=cast("CadenceUnit", cadence_unit))  # click.Choice keeps it to the three
+    pace = None if race_time is None else race_pace(race_time, distance)
+    samples = read_run(run, cadence_unit=cadence_unit)
     fit = fit_stride(samples)
     for line in report_lines(fit, race_pace_mps=pace, distance_m=distance):
         click.echo(line)

@@ -14,13 +14,15 @@ from pathlib import Path
 
 from platformdirs import user_config_dir
 
+from stridebeat.activity.stride_fit import StrideFit
 from stridebeat.atomic import write_text
-from stridebeat.config.calibrate import StrideFit
 from stridebeat.config.names import check_name
 from stridebeat.errors import OutputError, PresetError, UsageError
+from stridebeat.inputs import MiB, read_input
 
 ENV_DIR = "STRIDEBEAT_STRIDES_DIR"
 SUFFIX = ".toml"
+MAX_BYTES = MiB  # a profile with its kept points is well under this
 
 
 def user_dir() -> Path:
@@ -74,18 +76,19 @@ def load_profile(name: str) -> StrideFit:
     Raises
     ------
     UsageError
-        No such profile (close names suggested), or a file that is not a valid profile.
+        No such profile (close names suggested); a file that is not a valid profile, not a regular file, too large
+        or unreadable (read through ``stridebeat.inputs.read_input``).
     OutputError
-        A file that exists but cannot be read.
+        A file that is not UTF-8 text.
     """
     path = path_of(name)
+    if not path.exists() and not path.is_symlink():
+        raise UsageError(_unknown(name))
+    data = read_input(path, what=f"stride profile {path}", max_bytes=MAX_BYTES)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(_unknown(name)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
-        raise OutputError(f"cannot read stride profile {path}: {reason}: check the file") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise OutputError(f"cannot read stride profile {path}: not UTF-8 text: check the file") from None
     try:
         return StrideFit.from_toml(text)
     except UsageError as exc:
