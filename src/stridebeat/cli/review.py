@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import math
-import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -117,7 +116,9 @@ def review_cmd(
     fit = _profile_fit(result, save_profile) if save_profile is not None else None
     writers = _writers(result, plot_path, splits_out, chosen)
     if writers:
-        publish(writers, force=force, checked=targets)
+        from stridebeat.api import publish
+
+        publish(writers, force=force, checked=bool(targets))
     _print(result, as_json=as_json, as_csv=as_csv)
     for path, _ in writers:
         click.echo(f"wrote {path}", err=True)
@@ -247,28 +248,3 @@ def moment(text: str, activity: Activity, *, what: str) -> float:
     if not math.isfinite(seconds) or seconds > 7 * 86400:
         raise UsageError(f"{what} {text}: longer than a week: give the time since the recording began")
     return seconds
-
-
-# --- Stand-in for stridebeat.api.publish (issue 22): the lead replaces this with the API's function at merge. ------
-
-
-def publish(
-    writers: Sequence[tuple[str | os.PathLike[str], Callable[[Path], None]]], *, force: bool, checked: bool = False
-) -> list[Path]:
-    """STAND-IN for ``stridebeat.api.publish``: every file written whole under a temporary name, then all published
-    together or none; targets checked first unless ``checked``."""
-    from stridebeat.atomic import Staged, check_targets
-    from stridebeat.errors import OutputError
-
-    targets = [Path(t) for t, _ in writers]
-    if not checked:
-        check_targets(targets, force=force)
-    with Staged(replace=force) as staged:
-        for target, (_, write) in zip(targets, writers):
-            tmp = staged.path(target)
-            try:
-                write(tmp)
-            except OSError as exc:
-                raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
-        staged.publish()
-    return targets
