@@ -1,4 +1,5 @@
-"""A preset file as text: read through the guarded reader, parsed as TOML, and the line that sets a key.
+"""A preset file: where it lives, its text read through the guarded reader and parsed as TOML, and the line that
+sets a key.
 
 Errors about a preset name the file, the line and the key: ``place`` finds the line from the key an error carries
 (``exc.key``), and ``error_at`` writes the subject in the file's words (``steps_per_100m = 1000``) before the reason.
@@ -6,11 +7,16 @@ Errors about a preset name the file, the line and the key: ``place`` finds the l
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
+from platformdirs import user_config_dir
+
+from stridebeat.config.names import SUFFIX, check_name
+from stridebeat.core.assets import presets_dir
 from stridebeat.errors import PresetError, StridebeatError, show_value
 from stridebeat.inputs import read_input
 
@@ -19,6 +25,34 @@ _TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of documen
 _KEY_AT = re.compile(r'^\s*(?:"([^"]+)"|\'([^\']+)\'|([A-Za-z0-9_-]+))\s*=')
 _REPS_TABLE = re.compile(r"^\s*\[\[\s*reps\s*\]\]")
 _ANY_TABLE = re.compile(r"^\s*\[")
+ENV_DIR = "STRIDEBEAT_PRESETS_DIR"
+
+
+def builtin_dir() -> Path:
+    return presets_dir()
+
+
+def user_dir() -> Path:
+    """The user's preset folder: ``$STRIDEBEAT_PRESETS_DIR``, else the platform's config folder + ``presets``."""
+    env = os.environ.get(ENV_DIR)
+    if env:
+        return Path(env).expanduser()
+    return Path(user_config_dir("stridebeat")) / "presets"
+
+
+def is_path(name_or_path: str | os.PathLike) -> bool:
+    text = os.fspath(name_or_path)
+    return text.endswith(SUFFIX) or "/" in text or os.sep in text
+
+
+def locate(name: str) -> tuple[Path, bool]:
+    """(file, built in?) of a preset name: the user's preset first, so it shadows a built-in of the same name."""
+    check_name(name)
+    for folder, builtin in ((user_dir(), False), (builtin_dir(), True)):
+        path = folder / f"{name}{SUFFIX}"
+        if path.is_file():
+            return path, builtin
+    raise PresetError(f"no preset named {name!r} (built-in or in {user_dir()}): see 'stridebeat preset list'")
 
 
 def read(path: Path) -> tuple[str, dict[str, Any]]:

@@ -19,7 +19,8 @@ A session may include another session; a reference cycle is an error.
 
 Built-in presets ship in the package (``assets.presets_dir()``); user presets live in ``<user config dir>/presets``
 (``STRIDEBEAT_PRESETS_DIR`` overrides it) and shadow a built-in of the same name. Every error is one ``PresetError``
-line naming the file and the key (and the line, for TOML syntax errors).
+line naming the file, the line and the key as written (``x.toml, line 5: steps_per_100m = 1000 is out of range: …``).
+Paths (``music``, ``splits_from``) in a file are relative to the file's folder; ``save`` stores them absolute.
 """
 
 from __future__ import annotations
@@ -31,19 +32,16 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from platformdirs import user_config_dir
 
 from stridebeat.atomic import write_text
 from stridebeat.config import gate, settings
 from stridebeat.config.convert import Duration
 from stridebeat.config.names import SUFFIX, check_name
-from stridebeat.config.preset_text import error_at, place, read
-from stridebeat.core.assets import presets_dir
+from stridebeat.config.preset_text import ENV_DIR, builtin_dir, error_at, is_path, locate, place, read, user_dir
 from stridebeat.errors import OutputError, PresetError, StridebeatError, UsageError, show_value
 
 SCHEMA = 1
 KINDS = ("rep", "session")
-ENV_DIR = "STRIDEBEAT_PRESETS_DIR"
 META_KEYS = ("schema", "kind", "description")
 REPEAT_RANGE = (1, 50)
 MAX_REPS = 100  # reps in a session, nested sessions expanded: a day's training many times over
@@ -51,6 +49,19 @@ MAX_DEPTH = 4  # sessions inside sessions
 # The rest cues need 10 s; the voice says whole seconds up to 59:59, so that is what a rest may be.
 REST_RANGE_S = (10.0, 59 * 60 + 59.0)
 REST = Duration(*REST_RANGE_S, whole=True)
+__all__ = [
+    "ENV_DIR",
+    "Entry",
+    "Preset",
+    "RepSpec",
+    "builtin_dir",
+    "check_name",
+    "delete",
+    "dumps",
+    "entries",
+    "is_path",
+]
+__all__ += ["load", "load_values", "locate", "save", "user_dir"]
 PATH_KEYS = ("music", "splits_from")  # relative to the preset file's folder when read, stored absolute when saved
 
 
@@ -75,36 +86,6 @@ class Preset:
     text: str = field(default="", repr=False)
 
 
-# --------------------------------------------------------------------------------------------------- where they live
-
-
-def builtin_dir() -> Path:
-    return presets_dir()
-
-
-def user_dir() -> Path:
-    """The user's preset folder: ``$STRIDEBEAT_PRESETS_DIR``, else the platform's config folder + ``presets``."""
-    env = os.environ.get(ENV_DIR)
-    if env:
-        return Path(env).expanduser()
-    return Path(user_config_dir("stridebeat")) / "presets"
-
-
-def is_path(name_or_path: str | os.PathLike) -> bool:
-    text = os.fspath(name_or_path)
-    return text.endswith(SUFFIX) or "/" in text or os.sep in text
-
-
-def locate(name: str) -> tuple[Path, bool]:
-    """(file, built in?) of a preset name: the user's preset first, so it shadows a built-in of the same name."""
-    check_name(name)
-    for folder, builtin in ((user_dir(), False), (builtin_dir(), True)):
-        path = folder / f"{name}{SUFFIX}"
-        if path.is_file():
-            return path, builtin
-    raise PresetError(f"no preset named {name!r} (built-in or in {user_dir()}): see 'stridebeat preset list'")
-
-
 # ---------------------------------------------------------------------------------------------------------- reading
 
 
@@ -125,14 +106,7 @@ def load_values(name_or_path: str | os.PathLike) -> dict[str, Any]:
 
 
 def _load(name_or_path: str | os.PathLike, stack: tuple[str, ...]) -> Preset:
-    if is_path(name_or_path):
-        path, builtin = Path(name_or_path), False
-        if not path.exists():
-            raise PresetError(f"{path}: no such preset file")
-        name = path.stem
-    else:
-        name = os.fspath(name_or_path)
-        path, builtin = locate(name)
+    name, path, builtin = _resolve(name_or_path)
     key = str(path.resolve())
     if len(stack) > MAX_DEPTH:
         # The file the user named, not the innermost one: that is where the levels can be cut.
@@ -144,6 +118,30 @@ def _load(name_or_path: str | os.PathLike, stack: tuple[str, ...]) -> Preset:
         chain = " → ".join(Path(p).stem for p in (*stack[stack.index(key) :], key))
         raise PresetError(f"{path}: reference cycle {chain}")
     text, data = read(path)
+    kind, description = _meta(path, data)
+    body = {k: v for k, v in data.items() if k not in META_KEYS}
+    found = dict(name=name, path=path, kind=kind, description=description, builtin=builtin, text=text)
+    if kind == "rep":
+        values = _settings(path, text, body, where="")
+        _gate(path, text, values, where="", raw=body)
+        return Preset(values=values, **found)
+    session_values, reps = _session(path, text, body, (*stack, key))
+    return Preset(values=session_values, reps=reps, **found)
+
+
+def _resolve(name_or_path: str | os.PathLike) -> tuple[str, Path, bool]:
+    """(name, file, built in?) of a preset given by name or by path."""
+    if not is_path(name_or_path):
+        name = os.fspath(name_or_path)
+        return (name, *locate(name))
+    path = Path(name_or_path)
+    if not path.exists():
+        raise PresetError(f"{path}: no such preset file")
+    return path.stem, path, False
+
+
+def _meta(path: Path, data: dict[str, Any]) -> tuple[str, str]:
+    """The file's kind and description, once its schema is one this stridebeat reads."""
     schema = data.get("schema")
     if schema is None:
         raise PresetError(f"{path}: no 'schema' key: a stridebeat preset starts with schema = {SCHEMA}")
@@ -161,24 +159,7 @@ def _load(name_or_path: str | os.PathLike, stack: tuple[str, ...]) -> Preset:
     description = data.get("description", "")
     if not isinstance(description, str):
         raise PresetError(f"{path}: description: text is expected, got {show_value(description)}")
-    body = {k: v for k, v in data.items() if k not in META_KEYS}
-    if kind == "rep":
-        values = _settings(path, text, body, where="")
-        _gate(path, text, values, where="", raw=body)
-        return Preset(
-            name=name, path=path, kind=kind, description=description, values=values, builtin=builtin, text=text
-        )
-    session_values, reps = _session(path, text, body, (*stack, key))
-    return Preset(
-        name=name,
-        path=path,
-        kind=kind,
-        description=description,
-        values=session_values,
-        reps=reps,
-        builtin=builtin,
-        text=text,
-    )
+    return kind, description
 
 
 def _settings(path: Path, text: str, body: dict[str, Any], *, where: str, table: int | None = None) -> dict[str, Any]:
@@ -259,7 +240,7 @@ def _session(
         lo, hi = REPEAT_RANGE
         if isinstance(repeat, bool) or not isinstance(repeat, int) or not lo <= repeat <= hi:
             raise PresetError(
-                f"{place(path, text, 'repeat', i)}: {where}repeat = {show_value(repeat)} is not a whole number from "
+                f"{place(path, text, 'repeat', i)}: {where}repeat: {show_value(repeat)} is not a whole number from "
                 f"{lo} to {hi}"
             )
         item_rest = _rest(path, text, item.pop("rest"), where, i) if "rest" in item else rest

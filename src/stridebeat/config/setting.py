@@ -14,7 +14,7 @@ from typing import Any
 from stridebeat.config.convert import Choice, Paths, flag
 
 DISTANCE_RANGE_M = (100.0, 1000.0)  # core.plan.DISTANCE_RANGE_M
-MAX_TIME_S = 3600.0  # a rep of 1000 m at the slowest plan's 2 m/s takes 500 s: an hour is past any plan
+MAX_TIME_S = 500.0  # 1000 m at 2 m/s (core.plan.MIN_AVERAGE_SPEED): the longest time any plan takes
 REACTION_RANGE_S = (0.1, 0.4)  # core.plan.REACTION_RANGE_S
 DIFFERENTIAL_RANGE_S = (-60.0, 60.0)
 MAX_SPEED_RANGE = (3.0, 13.0)
