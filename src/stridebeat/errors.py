@@ -97,7 +97,8 @@ def show_value(value: object, *, typed: bool = False) -> str:
     elif isinstance(value, int):
         text = str(value) if abs(value) < 10**SHOWN_MAX else f"a number of {_digits(value)} digits"
     elif isinstance(value, float):
-        text = repr(value) if math.isfinite(value) else str(value)  # nan, inf, -inf
+        whole = typed and value.is_integer() and abs(value) < 1e15  # typed as "400", not "400.0"
+        text = str(int(value)) if whole else repr(value) if math.isfinite(value) else str(value)
     elif isinstance(value, (list, tuple)):
         text = "[" + ", ".join(show_value(v) for v in value[:8]) + (", …" if len(value) > 8 else "") + "]"
     elif value is None:

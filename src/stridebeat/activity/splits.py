@@ -50,6 +50,8 @@ def read_splits(path: str | os.PathLike[str], *, what: str, key: str | None = No
     text = _decode(read_input(path, what=what, max_bytes=MAX_BYTES))
     try:
         splits = _from_json(text, what, key) if text.lstrip().startswith("{") else _from_csv(text)
+    except UsageError:
+        raise
     except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError):
         raise UsageError(
             f"{what}: not a CSV of 100 m splits nor the JSON of 'stridebeat plan --json'", key=key

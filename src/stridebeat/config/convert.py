@@ -36,7 +36,7 @@ def real(value: Any, key: str, *, percent: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise refuse("is not a number", key, value)
     if isinstance(value, int):
-        return float(value) if abs(value) <= 1e300 else math.copysign(math.inf, value)
+        return float(value) if abs(value) <= 1e300 else (math.inf if value > 0 else -math.inf)
     text = value.strip().removesuffix("%") if isinstance(value, str) and percent else value
     try:
         number = float(text)

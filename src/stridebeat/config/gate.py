@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from stridebeat.config.music import MusicOptions, music_options
+from stridebeat.config.setting import MAX_TRACK_S
 from stridebeat.config.settings import SETTINGS, with_defaults
+from stridebeat.config.units import clock
 from stridebeat.core.plan import RacePlan, check_distance
 from stridebeat.core.schedule import HUMAN_CADENCE_SPM
 from stridebeat.core.speech import VoiceOptions
@@ -128,6 +130,7 @@ def _metronome(
                 key="cadence",
                 value=cadence,
             )
+    _check_length(v)
     return Built(
         plan=None,
         stride=StrideModel(),
@@ -137,6 +140,20 @@ def _metronome(
         metronome=(cadence, v["duration"]),
         music=music,
     )
+
+
+def _check_length(v: dict[str, Any]) -> None:
+    """A metronome's duration with its lead-in and tail fits the longest track (the limit named is one that plays)."""
+    if v["duration"] is None:
+        return
+    silence = (v["lead_in"] or 0.0) + v["tail"]
+    if v["duration"] + silence > MAX_TRACK_S:
+        raise UsageError(
+            f"s with the lead-in and tail ({silence:g} s) is longer than the longest track (24 h): give "
+            f"{clock(MAX_TRACK_S - silence)} or less",
+            key="duration",
+            value=v["duration"],
+        )
 
 
 def _plan(v: dict[str, Any], given: Mapping[str, Any]) -> RacePlan:

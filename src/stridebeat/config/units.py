@@ -44,7 +44,7 @@ def time_seconds(text: str | float) -> float:
     if isinstance(text, bool) or not isinstance(text, (int, float, str)):
         raise TimeText(f"is not a time: {TIME_HINT}")
     if isinstance(text, int) and abs(text) > 1e300:
-        return math.copysign(math.inf, text)  # too large for a float: the caller's range refuses it
+        return math.inf if text > 0 else -math.inf  # too large for a float: the caller's range refuses it
     if isinstance(text, (int, float)):
         seconds = float(text)
     else:
@@ -102,7 +102,7 @@ def duration_seconds(text: str | float) -> float:
     if isinstance(text, bool) or not isinstance(text, (int, float, str)):
         raise TimeText(f"is not a duration: {DURATION_HINT}")
     if isinstance(text, int) and abs(text) > 1e300:
-        return math.copysign(math.inf, text)
+        return math.inf if text > 0 else -math.inf
     if isinstance(text, (int, float)):
         seconds = float(text)
     else:
