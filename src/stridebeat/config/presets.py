@@ -120,13 +120,13 @@ def _load(name_or_path: str | os.PathLike, stack: tuple[str, ...]) -> Preset:
     text, data = read(path)
     kind, description = _meta(path, data)
     body = {k: v for k, v in data.items() if k not in META_KEYS}
-    found = dict(name=name, path=path, kind=kind, description=description, builtin=builtin, text=text)
+    found = Preset(name=name, path=path, kind=kind, description=description, values={}, builtin=builtin, text=text)
     if kind == "rep":
         values = _settings(path, text, body, where="")
         _gate(path, text, values, where="", raw=body)
-        return Preset(values=values, **found)
+        return replace(found, values=values)
     session_values, reps = _session(path, text, body, (*stack, key))
-    return Preset(values=session_values, reps=reps, **found)
+    return replace(found, values=session_values, reps=reps)
 
 
 def _resolve(name_or_path: str | os.PathLike) -> tuple[str, Path, bool]:
