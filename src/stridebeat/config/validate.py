@@ -76,7 +76,7 @@ def offset(value: Any, *, what: str = "gun_offset_s") -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise UsageError(f"{what} {show_value(value)} is not a number of seconds")
-    if not (math.isfinite(value) and 0 <= value <= MAX_TRACK_S):
+    if not (0 <= value <= MAX_TRACK_S and math.isfinite(value)):  # compared first: a huge int has no float
         raise UsageError(f"{what} {show_value(value)} is out of range: give 0 to {MAX_TRACK_S:g} s")
     return float(value)
 
