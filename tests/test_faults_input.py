@@ -315,7 +315,7 @@ def test_timeline_refuses_a_nan_offset():
 def test_a_duration_past_a_day_shows_what_was_given(run):
     code, _, err = run("render", "--cadence", "180", "--duration", "24.01h", "-o", "x.wav")
     assert code == 2
-    assert one_line(err) == "Error: --duration 24.01h is longer than the longest track (24 h): give 24h or less"
+    assert one_line(err) == "Error: --duration 24.01h is longer than the longest track (24 h): give 23:59:58 or less"
     code, _, err = run("render", "--cadence", "180", "--duration", "24h", "-o", "x.flac")
     assert code == 2
     assert one_line(err) == (

@@ -112,13 +112,15 @@ class Duration:
     hi: float
     whole: bool = False  # whole seconds only (what the voice can say)
     longest: str = ""  # what ``hi`` is, for the message ("the longest track (24 h)")
+    most: float | None = None  # the longest that plays with the default silence around it, named in that message
 
     def __call__(self, value: Any, key: str) -> float:
         if self.lo == 0 and _is_zero(value):
             return 0.0
         seconds = _seconds(value, key, duration_seconds)
         if seconds > self.hi and self.longest:
-            raise refuse(f"is longer than {self.longest}: give {_dur(self.hi)} or less", key, value)
+            most = self.hi if self.most is None else self.most
+            raise refuse(f"is longer than {self.longest}: give {_dur(most)} or less", key, value)
         if not self.lo <= seconds <= self.hi:
             span = f"{_dur(self.lo)} to {_dur(self.hi)}" if self.lo else f"{_dur(self.hi)} or less"
             raise refuse(f"is out of range: give {span}", key, value)
@@ -128,6 +130,7 @@ class Duration:
 
 
 def _dur(seconds: float) -> str:
+    """``24h``, ``6m``, ``59:59``, ``23:59:58``, ``10s``: as short as the number allows."""
     if seconds >= 3600 and seconds % 3600 == 0:
         return f"{seconds / 3600:g}h"
     if seconds >= 60 and seconds % 60 == 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from stridebeat.config.convert import Choice, Duration, Number, Percent, Share, Splits, Text, Time, flag
 from stridebeat.config.setting import (
     CADENCE_RANGE_SPM,
+    DEFAULT_TAIL_S,
     DIFFERENTIAL_RANGE_S,
     DISTANCE_RANGE_M,
     HEIGHT_RANGE_M,
@@ -193,7 +194,7 @@ PLAN_SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         key="duration",
-        convert=Duration(1.0, MAX_TRACK_S, longest="the longest track (24 h)"),
+        convert=Duration(1.0, MAX_TRACK_S, longest="the longest track (24 h)", most=MAX_TRACK_S - DEFAULT_TAIL_S),
         group="metronome",
         help="Length of a metronome track: 90s, 5m, 20m, 1:30.",
         metavar="DUR",

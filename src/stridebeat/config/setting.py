@@ -29,6 +29,7 @@ VOLUME_RANGE_DB = (-60.0, 0.0)
 SAMPLERATES = (22050, 32000, 44100, 48000, 88200, 96000)  # core.track.SAMPLERATES
 QUALITIES = ("high", "medium", "small")  # core.track.QUALITIES
 SILENCE_MAX_S = 600.0  # lead-in and tail
+DEFAULT_TAIL_S = 2.0  # the tail's default (a metronome has no lead-in by default)
 MUSIC_BPM_RANGE = (40.0, 320.0)
 MUSIC_OFFSET_RANGE_S = (0.0, 600.0)
 MUSIC_DUCK_RANGE_DB = (0.0, 40.0)

@@ -6,6 +6,7 @@ from stridebeat.config.convert import Choice, Duration, HoldRange, Number, OneOf
 from stridebeat.config.setting import (
     ACCENT_RANGE,
     CUE_LEAD_RANGE_S,
+    DEFAULT_TAIL_S,
     DUCK_RANGE_DB,
     MUSIC_BPM_RANGE,
     MUSIC_DUCK_RANGE_DB,
@@ -80,7 +81,7 @@ SOUND_SETTINGS: tuple[Setting, ...] = (
         convert=Duration(0.0, SILENCE_MAX_S),
         group="sound",
         help="Silence after the finish.",
-        default=2.0,
+        default=DEFAULT_TAIL_S,
         metavar="DUR",
     ),
     # Your own music on the beat of the plan (config/music.py; needs the music extra)
