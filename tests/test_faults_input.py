@@ -334,6 +334,12 @@ def test_a_session_nested_too_deep_names_the_file_given(run, user_dir):
     assert one_line(err).startswith(f"Error: {user_dir / 's6.toml'}: sessions are nested more than 4 deep")
 
 
+def test_a_file_name_with_a_newline_stays_one_line(run, tmp_path):
+    code, _, err = run("plan", str(tmp_path / "x\ny.toml"))
+    assert code == 2
+    assert one_line(err).endswith("holds a control character: give a preset name or a path")
+
+
 def test_end_of_input_at_the_overwrite_prompt_is_not_an_interrupt(tmp_path):
     (tmp_path / "race.wav").write_bytes(b"old")
     controller, terminal = pty.openpty()

@@ -123,7 +123,8 @@ def error_line(exc: StridebeatError) -> str:
 
 
 def _fail(message: str, code: int) -> int:
-    _say(f"Error: {message}")
+    # One line, whatever a file name or a value holds: control characters are shown escaped, never sent.
+    _say("Error: " + "".join(c if c.isprintable() else repr(c)[1:-1] for c in message))
     return code
 
 

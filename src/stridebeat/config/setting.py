@@ -1,7 +1,7 @@
 """One setting of the vocabulary (option = preset key = API keyword = form field), and the ranges of the numbers.
 
 The ranges are the engine's (``core/plan.py``, ``core/stride.py``, ``core/track.py`` …), written here so that the
-command line's ``--help`` loads no numpy; ``tests/test_settings_ranges`` holds the two to each other. A value is
+command line's ``--help`` loads no numpy; ``tests/test_plan.py`` holds the two to each other. A value is
 checked against its range when it is converted, before any arithmetic.
 """
 
