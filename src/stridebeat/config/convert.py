@@ -59,8 +59,12 @@ class Number:
     def __call__(self, value: Any, key: str) -> float | int:
         number = _whole(value, key) if self.whole else real(value, key)
         if not self.lo <= number <= self.hi:
-            raise refuse(f"is out of range: give {self.lo:g} to {self.hi:g}{self.unit}", key, value)
+            raise refuse(f"is out of range: give {_num(self.lo)} to {_num(self.hi)}{self.unit}", key, value)
         return int(number) if self.whole else float(number)
+
+
+def _num(x: float) -> str:
+    return str(x) if isinstance(x, int) else f"{x:g}"
 
 
 def _whole(value: Any, key: str) -> int | float:

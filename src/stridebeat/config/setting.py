@@ -34,7 +34,7 @@ MUSIC_BPM_RANGE = (40.0, 320.0)
 MUSIC_OFFSET_RANGE_S = (0.0, 600.0)
 MUSIC_DUCK_RANGE_DB = (0.0, 40.0)
 SETTLE_RANGE_S = (1.0, 60.0)
-SEED_RANGE = (0, 2**63 - 1)
+SEED_RANGE = (-(2**63), 2**63 - 1)  # any 64-bit seed, as before
 CUE_LEAD_RANGE_S = (0.0, 5.0)
 DUCK_RANGE_DB = (0.0, 20.0)
 
