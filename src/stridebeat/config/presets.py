@@ -187,8 +187,8 @@ def _beside(preset: Path, value: Any) -> Any:
     and text that names no file as it stands, item by comma-separated item."""
     if isinstance(value, list):
         return [_beside(preset, v) for v in value]
-    if not isinstance(value, str) or not value.strip():
-        return value
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        return value  # the setting's converter refuses it
     folder = preset.resolve().parent
     whole = folder / os.path.expanduser(value.strip())
     if whole.exists() or "," not in value:
