@@ -40,7 +40,7 @@ SCALARS = st.one_of(
     st.sampled_from([math.nan, math.inf, -math.inf, 1e308, -0.0, 5e-324]),
     st.text(max_size=30),
     st.sampled_from(
-        ["", " ", "nan", "inf", "-1", "1e400", "51", "1:05.3", "85%", "[/b]", "a\nb", "\x1b[31m", ".", "/"]
+        ["", " ", "nan", "inf", "-1", "1e400", "51", "1:05.3", "85%", "[/b]", "a\nb", "\x1b[31m", ".", "/", "a\x00b"]
     ),
     st.sampled_from(
         ["12.2,11.9,12.6,14.3", "1e-20,1e-20,1e-20,51", "male", "none", "blocks", "1.5-2.2", "6m", "90.5s"]
