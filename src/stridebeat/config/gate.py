@@ -176,6 +176,7 @@ def _plan(v: dict[str, Any], given: Mapping[str, Any]) -> RacePlan:
     if like is not None and reaction is None and v["start"] == "blocks":
         reaction = like.reaction_s  # the race's own, where published
     common = dict(start=v["start"], allow_record=v["allow_faster_than_record"], sex=v["sex"], reaction_time_s=reaction)
+    share = _first_half(v, time)
     try:
         if strategy == "custom":
             return RacePlan.custom(
@@ -188,7 +189,6 @@ def _plan(v: dict[str, Any], given: Mapping[str, Any]) -> RacePlan:
         if time is None:
             check_distance(v["distance"])  # a distance out of range is the first thing to fix
             raise PlanError("no target time: give --time (e.g. --time 51 or --time 1:05.3)", key="time")
-        share = _first_half(v, time)
         return RacePlan(
             distance_m=v["distance"], target_time_s=time, strategy=strategy, first_half_share=share, **common
         )
@@ -232,13 +232,15 @@ def _like(v: dict[str, Any], given: Mapping[str, Any], splits: tuple[float, ...]
         raise UsageError(str(exc), key="like") from None
 
 
-def _first_half(v: dict[str, Any], time: float) -> float | None:
+def _first_half(v: dict[str, Any], time: float | None) -> float | None:
     """The share of the time in the first half: given, or from the seconds the second half is slower."""
     share = v["first_half"]
     if v["differential"] is None:
         return share
     if share is not None:
         raise UsageError("give either --first-half or --differential, not both", key="differential")
+    if time is None:
+        raise UsageError("--differential needs --time", key="differential")
     return (time - v["differential"]) / 2.0 / time
 
 
