@@ -369,7 +369,7 @@ def test_share_and_differential_options_are_met(run_cli, args, first_half_s):
 
 def test_the_settings_ranges_are_the_engines():
     # The settings keep their own copy of the engine's ranges (so --help loads no numpy): they must agree.
-    from stridebeat.config import music, setting
+    from stridebeat.config import music, setting, settings
     from stridebeat.core import plan, schedule, stride, track
 
     assert setting.DISTANCE_RANGE_M == plan.DISTANCE_RANGE_M
@@ -384,3 +384,4 @@ def test_the_settings_ranges_are_the_engines():
     assert setting.QUALITIES == track.QUALITIES
     assert setting.DEFAULT_TAIL_S == track.SoundOptions().tail_s
     assert setting.MUSIC_DUCK_RANGE_DB == (0.0, music.MUSIC_DUCK_MAX_DB)
+    assert settings.BY_KEY["steps_per_100m"].range == stride.STEPS_RANGE

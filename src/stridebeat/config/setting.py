@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from stridebeat.config.convert import Choice, Paths, flag
+from stridebeat.config.convert import Choice, Duration, Number, Paths, Time, flag
 
 DISTANCE_RANGE_M = (100.0, 1000.0)  # core.plan.DISTANCE_RANGE_M
 MAX_TIME_S = 500.0  # 1000 m at 2 m/s (core.plan.MIN_AVERAGE_SPEED): the longest time any plan takes
@@ -73,3 +73,11 @@ class Setting:
     @property
     def choices(self) -> tuple[str, ...]:
         return self.convert.choices if isinstance(self.convert, Choice) else ()
+
+    @property
+    def range(self) -> tuple[float, float] | None:
+        """The lowest and highest value taken (seconds for times and durations), where the setting has a range."""
+        c = self.convert
+        if isinstance(c, (Number, Duration)):
+            return (c.lo, c.hi)
+        return (0.0, c.hi) if isinstance(c, Time) else None
