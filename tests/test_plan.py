@@ -365,3 +365,23 @@ def test_share_and_differential_options_are_met(run_cli, args, first_half_s):
     assert abs(splits[1]["elapsed_s"] - first_half_s) < MS
     assert abs(splits[-1]["elapsed_s"] - 51.0) < MS
     assert 0.475 - 1e-9 <= splits[1]["elapsed_s"] / 51.0 <= 0.49 + 1e-9
+
+
+def test_the_settings_ranges_are_the_engines():
+    # The settings keep their own copy of the engine's ranges (so --help loads no numpy): they must agree.
+    from stridebeat.config import music, setting, settings
+    from stridebeat.core import plan, schedule, stride, track
+
+    assert setting.DISTANCE_RANGE_M == plan.DISTANCE_RANGE_M
+    assert setting.REACTION_RANGE_S == plan.REACTION_RANGE_S
+    assert setting.MAX_TIME_S == plan.DISTANCE_RANGE_M[1] / plan.MIN_AVERAGE_SPEED
+    assert setting.STEPS_RANGE == stride.STEPS_RANGE
+    assert setting.STEP_LENGTH_RANGE_M == stride.STEP_LENGTH_RANGE
+    assert setting.HEIGHT_RANGE_M == stride.HEIGHT_RANGE
+    assert setting.CADENCE_RANGE_SPM == schedule.CADENCE_RANGE_SPM
+    assert setting.MAX_TRACK_S == track.MAX_TRACK_S
+    assert setting.SAMPLERATES == track.SAMPLERATES
+    assert setting.QUALITIES == track.QUALITIES
+    assert setting.DEFAULT_TAIL_S == track.SoundOptions().tail_s
+    assert setting.MUSIC_DUCK_RANGE_DB == (0.0, music.MUSIC_DUCK_MAX_DB)
+    assert settings.BY_KEY["steps_per_100m"].range == stride.STEPS_RANGE

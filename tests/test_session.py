@@ -206,7 +206,7 @@ SESSION_ERRORS = [
     (
         'schema = 1\nkind = "session"\nrest = "5s"\n[[reps]]\npreset = "race-51"\n',
         3,
-        "rest: '5s' is out of range: give 10 s to 60 minutes",
+        'rest = "5s" is out of range: give 10s to 59:59',
     ),
     (
         'schema = 1\nkind = "session"\nrest = "1m"\n[[reps]]\npreset = "race-51"\nrepeat = 0\n',

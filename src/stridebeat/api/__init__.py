@@ -2,7 +2,8 @@
 
 Settings are keywords named as the command-line options without the dashes (``steps_per_100m=46`` for
 ``--steps-per-100m 46``), as preset keys are; values may be Python numbers or the strings a user types
-(``time="1:05.3"``, ``intensity="85%"``). Every function raises ``stridebeat.UsageError`` (a ``ValueError``) for
+(``time="1:05.3"``, ``intensity="85%"``); ``None`` for a setting means "not given" (a preset's value stays). Every
+function raises ``stridebeat.UsageError`` (a ``ValueError``) for
 impossible input and ``stridebeat.StridebeatError`` for other failures, each with a one-line message.
 
 Example: a squad's race tracks from a CSV of target times::
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from stridebeat.api.outputs import Output, OutputKind, Rendered, check_outputs, publish, render
-from stridebeat.config import gate, jobs, settings
+from stridebeat.config import gate, jobs, settings, validate
 from stridebeat.config.jobs import Job
 from stridebeat.core import schedule
 from stridebeat.core.schedule import PlannedRace
@@ -59,7 +60,12 @@ def stride_model(
     *, steps_per_100m: float | None = None, step_length: float | None = None, height: float | None = None
 ) -> StrideModel:
     """A runner's stride calibration: steps counted per 100 m at race pace (best), a step length, or a height."""
-    return StrideModel(steps_per_100m=steps_per_100m, step_length_m=step_length, height_m=height)
+    given = settings.parse_values(
+        validate.setting_values(dict(steps_per_100m=steps_per_100m, step_length=step_length, height=height))
+    )
+    return StrideModel(
+        steps_per_100m=given.get("steps_per_100m"), step_length_m=given.get("step_length"), height_m=given.get("height")
+    )
 
 
 def plan_race(*, stride: StrideModel | None = None, **values: Any) -> PlannedRace:
@@ -67,7 +73,9 @@ def plan_race(*, stride: StrideModel | None = None, **values: Any) -> PlannedRac
 
     ``plan_race(time=51)`` is ``stridebeat plan --time 51``; ``stride`` replaces the stride settings.
     """
-    built = gate.build(settings.parse_values(values))
+    if stride is not None:
+        validate.instance(stride, StrideModel, what="stride")
+    built = gate.build(settings.parse_values(validate.setting_values(values)))
     if built.plan is None:
         raise UsageError("a plain metronome (cadence=…) has no race plan: give time=… or use build_job")
     return schedule.plan_race(built.plan, stride or built.stride, hold_last_m=built.hold_last_m)
@@ -78,8 +86,9 @@ def build_job(preset: str | os.PathLike[str] | None = None, *, open_ended: bool 
 
     ``open_ended`` allows a metronome without a duration (live playback, until stopped).
     """
-    name = None if preset is None else os.fspath(preset)
-    return jobs.prepare_preset(name, values, open_ended=open_ended)
+    name = validate.preset_ref(preset)
+    validate.flag(open_ended, what="open_ended")
+    return jobs.prepare_preset(name, validate.setting_values(values), open_ended=open_ended)
 
 
 def render_file(
@@ -103,6 +112,9 @@ def render_array(job: Job, *, samplerate: int | None = None) -> np.ndarray:
     """The whole track of ``job`` as a float32 array of shape (frames, 2), the samples a file would hold."""
     from stridebeat.core.render import Renderer
 
+    validate.instance(job, Job, what="job")
+    if samplerate is not None:
+        samplerate = settings.parse_values({"samplerate": samplerate})["samplerate"]
     renderer = Renderer(job.track(samplerate=samplerate))
     out = np.empty((renderer.n_frames, 2), dtype=np.float32)
     for start, block in renderer.blocks():
@@ -116,22 +128,30 @@ def timeline(job: Job, *, gun_offset_s: float | None = None) -> dict[str, Any]:
     from stridebeat.config.music import plan_music
     from stridebeat.views.timeline import timeline as make
 
-    return make(job, gun_offset_s=gun_offset_s, music=plan_music(job))
+    validate.instance(job, Job, what="job")
+    return make(job, gun_offset_s=validate.offset(gun_offset_s), music=plan_music(job))
 
 
 def load_preset(name: str | os.PathLike[str]) -> Preset:
     """A preset by name (yours first, then the built-ins) or by path to a .toml file, validated."""
     from stridebeat.config import presets
 
-    return presets.load(name)
+    ref = validate.preset_ref(name, what="name")
+    if ref is None:
+        raise UsageError("name None is not a preset name or a path to a .toml file")
+    return presets.load(ref)
 
 
 def save_preset(name: str, *, description: str = "", force: bool = False, **values: Any) -> Path:
     """Save ``values`` as your rep preset ``name`` (replaces one of that name only with ``force``)."""
-    jobs.prepare(values, open_ended=True)  # the whole plan, so a preset that saves also plays
+    validate.name(name)
+    validate.text(description, what="description")
+    validate.flag(force, what="force")
+    given = validate.setting_values(values)
+    jobs.prepare(given, open_ended=True)  # the whole plan, so a preset that saves also plays
     from stridebeat.config import presets
 
-    return presets.save(name, values, description=description, force=force)
+    return presets.save(name, given, description=description, force=force)
 
 
 def list_presets() -> list[Entry]:

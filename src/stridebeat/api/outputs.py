@@ -188,7 +188,11 @@ def kind_of(path: Path, *, among: Sequence[OutputKind] | None = None) -> OutputK
 def _outputs(outputs: Iterable[Output | str | os.PathLike[str]]) -> list[Output]:
     if isinstance(outputs, (str, os.PathLike)):
         outputs = [outputs]
-    return [o if isinstance(o, Output) else Output.of(o) for o in outputs]
+    try:
+        items = list(outputs)
+    except TypeError:
+        raise UsageError(f"outputs is a {type(outputs).__name__}: give a list of file names or Outputs") from None
+    return [o if isinstance(o, Output) else Output.of(o) for o in items]
 
 
 def check_outputs(outputs: Iterable[Output | str | os.PathLike[str]], *, force: bool) -> list[Output]:
@@ -253,6 +257,7 @@ def render(
     OutputError
         A target that cannot be written; every target is left as it was.
     """
+    _check_arguments(job, force=force, markers=markers, progress=progress)
     outs = check_outputs(outputs, force=force)
     ctx = _Context(job=job, markers=markers, reference=reference, progress=progress)
     audio = [o for o in outs if KINDS[o.kind].needs_audio]
@@ -265,6 +270,17 @@ def render(
         ctx.audio_total = ctx.track.n_frames * len(audio)
     publish([(o.path, _bound(KINDS[o.kind].write, ctx, o.path)) for o in outs], force=force, checked=True)
     return Rendered(outputs=tuple(outs), track=ctx.track, music=ctx.music)
+
+
+def _check_arguments(job: Any, *, force: Any, markers: Any, progress: Any) -> None:
+    from stridebeat.config import validate
+    from stridebeat.config.jobs import Job
+
+    validate.instance(job, Job, what="job")
+    validate.flag(force, what="force")
+    validate.flag(markers, what="markers")
+    if progress is not None and not callable(progress):
+        raise UsageError(f"progress is a {type(progress).__name__}: give a function of (done_frames, total_frames)")
 
 
 def _bound(write: Callable[[_Context, Path, Path], None], ctx: _Context, target: Path) -> Writer:

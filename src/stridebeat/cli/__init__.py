@@ -18,7 +18,7 @@ from typing import IO, NoReturn
 import click
 
 from stridebeat import __version__
-from stridebeat.errors import StridebeatError
+from stridebeat.errors import StridebeatError, show_value
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 
@@ -105,8 +105,27 @@ def _say(message: str) -> None:
         pass
 
 
+NO_ANSWER = "nothing was replaced; pass --force to replace without asking"
+
+
+def error_line(exc: StridebeatError) -> str:
+    """The error's line in the command line's words: an error about a setting's value names its option and the
+    value as typed (``--steps-per-100m 1000 is out of range: give 35 to 80``)."""
+    if not exc.about_value:
+        return str(exc)
+    from stridebeat.config.settings import BY_KEY
+
+    setting = BY_KEY.get(exc.key or "")
+    if setting is None:
+        return str(exc)
+    value = exc.value
+    items = value if isinstance(value, (tuple, list)) else (value,)  # a repeated option (--music a --music b)
+    return exc.line(f"{setting.flag} {','.join(show_value(v, typed=True) for v in items)}")
+
+
 def _fail(message: str, code: int) -> int:
-    _say(f"Error: {message}")
+    # One line, whatever a file name or a value holds: control characters are shown escaped, never sent.
+    _say("Error: " + "".join(c if c.isprintable() else repr(c)[1:-1] for c in message))
     return code
 
 
@@ -122,8 +141,14 @@ def run(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         code = _fail(exc.format_message(), exc.exit_code)
     except StridebeatError as exc:
-        code = _fail(str(exc), exc.exit_code)
-    except (click.Abort, KeyboardInterrupt):
+        code = _fail(error_line(exc), exc.exit_code)
+    except click.Abort as exc:
+        if isinstance(exc.__context__, EOFError):  # click turns both Ctrl-C and end of input into Abort
+            code = _fail(f"no answer at the prompt (end of input): {NO_ANSWER}", 1)
+        else:
+            _say("Interrupted.")
+            code = 128 + signal.SIGINT
+    except KeyboardInterrupt:
         _say("Interrupted.")
         code = 128 + signal.SIGINT
     except Interrupted as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import sys
 
@@ -12,6 +13,7 @@ from stridebeat.cli import cli, is_terminal
 from stridebeat.cli.options import gather, settings_options
 from stridebeat.config.settings import SETTINGS
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 ALL_GROUPS = tuple(dict.fromkeys(s.group for s in SETTINGS))  # every option render takes, in their order
 
 
@@ -44,6 +46,7 @@ def list_cmd() -> None:
       stridebeat preset list
     """
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from stridebeat.config import presets
@@ -69,10 +72,11 @@ def list_cmd() -> None:
     terminal = is_terminal(sys.stdout)
     table = Table(box=None, pad_edge=False, show_edge=False, expand=terminal)
     for i, name in enumerate(("name", "kind", "where")):
-        table.add_column(name, no_wrap=True, min_width=max(len(name), *(len(r[i]) for r in rows)))
+        table.add_column(name, no_wrap=True, min_width=max(len(name), *(len(_CONTROL.sub("", r[i])) for r in rows)))
     table.add_column("summary", no_wrap=True, overflow="ellipsis", ratio=1, min_width=10)
     for row in rows:
-        table.add_row(*row)
+        # Text from files is shown as text: no markup ("[/b]"), no escape sequences reaching the terminal.
+        table.add_row(*(escape(_CONTROL.sub("", cell)) for cell in row))
     width = shutil.get_terminal_size().columns if terminal else 10_000
     out = io.StringIO()
     Console(file=out, width=width, color_system=None, highlight=False).print(table)
@@ -145,10 +149,22 @@ def delete_cmd(name: str, yes: bool) -> None:
     from stridebeat.config import presets
 
     presets.check_name(name)
-    if not yes and is_terminal(sys.stdin) and not click.confirm(f"Delete your preset {name}?", default=False, err=True):
+    if not yes and is_terminal(sys.stdin) and not _confirm(f"Delete your preset {name}?"):
         raise click.ClickException(f"{name} left as it was")
     path = presets.delete(name)
     click.echo(f"deleted {path}")
+
+
+def _confirm(question: str) -> bool:
+    """A yes at the prompt; end of input is no answer, said as such (not as an interrupt)."""
+    try:
+        return click.confirm(question, default=False, err=True)
+    except click.Abort as exc:
+        if isinstance(exc.__context__, EOFError):
+            raise click.ClickException(
+                "no answer at the prompt (end of input): pass --yes to delete without asking"
+            ) from None
+        raise
 
 
 @preset_group.command("path")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from stridebeat.errors import PresetError
+from stridebeat.errors import PresetError, show_value
 
 SUFFIX = ".toml"
 NAME_MAX = 64
@@ -15,8 +15,16 @@ _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f
 
 
 def check_name(name: str) -> str:
-    """A preset name is a safe file name; PresetError (one line) otherwise."""
+    """A preset (or stride profile) name is a safe file name: letters, digits, '-', '_' and '.', no control character.
+
+    Raises
+    ------
+    PresetError
+        One line naming what is wrong with the name.
+    """
     hint = "use letters, digits, '-', '_' and '.', e.g. cadence-500-85"
+    if not isinstance(name, str):
+        raise PresetError(f"preset name {show_value(name)} is not text: {hint}")
     if not name:
         raise PresetError(f"preset name is empty: {hint}")
     if "/" in name or "\\" in name or os.sep in name:
@@ -29,7 +37,9 @@ def check_name(name: str) -> str:
         raise PresetError(f"preset name {name!r} starts with a dot (a hidden file): {hint}")
     if len(name) > NAME_MAX:
         raise PresetError(f"preset name is {len(name)} characters long: keep it to {NAME_MAX}")
-    if not _NAME_CHARS.match(name):
+    if not name.isprintable():
+        raise PresetError(f"preset name {name!r} holds a control character (a newline, a tab …): {hint}")
+    if not _NAME_CHARS.fullmatch(name):  # fullmatch: "$" would let a trailing newline through
         raise PresetError(f"preset name {name!r} has characters other than letters, digits, '-', '_' and '.': {hint}")
     if name.split(".")[0].lower() in _RESERVED:
         raise PresetError(f"preset name {name!r} is reserved for a device on Windows: choose another")

@@ -19,38 +19,50 @@ A session may include another session; a reference cycle is an error.
 
 Built-in presets ship in the package (``assets.presets_dir()``); user presets live in ``<user config dir>/presets``
 (``STRIDEBEAT_PRESETS_DIR`` overrides it) and shadow a built-in of the same name. Every error is one ``PresetError``
-line naming the file and the key (and the line, for TOML syntax errors).
+line naming the file, the line and the key as written (``x.toml, line 5: steps_per_100m = 1000 is out of range: …``).
+Paths (``music``, ``splits_from``) in a file are relative to the file's folder; ``save`` stores them absolute.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import tomli_w
-from platformdirs import user_config_dir
 
 from stridebeat.atomic import write_text
 from stridebeat.config import gate, settings
+from stridebeat.config.convert import Duration
 from stridebeat.config.names import SUFFIX, check_name
-from stridebeat.config.units import parse_duration
-from stridebeat.core.assets import presets_dir
-from stridebeat.errors import OutputError, PresetError, StridebeatError, UsageError
+from stridebeat.config.preset_text import ENV_DIR, builtin_dir, error_at, is_path, locate, place, read, user_dir
+from stridebeat.errors import OutputError, PresetError, StridebeatError, UsageError, show_value
 
 SCHEMA = 1
 KINDS = ("rep", "session")
-ENV_DIR = "STRIDEBEAT_PRESETS_DIR"
 META_KEYS = ("schema", "kind", "description")
 REPEAT_RANGE = (1, 50)
 MAX_REPS = 100  # reps in a session, nested sessions expanded: a day's training many times over
 MAX_DEPTH = 4  # sessions inside sessions
-REST_RANGE_S = (10.0, 3600.0)  # the rest cues need 10 s; an hour is no longer a rest
-_TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of document\)$")
+# The rest cues need 10 s; the voice says whole seconds up to 59:59, so that is what a rest may be.
+REST_RANGE_S = (10.0, 59 * 60 + 59.0)
+REST = Duration(*REST_RANGE_S, whole=True)
+__all__ = [
+    "ENV_DIR",
+    "Entry",
+    "Preset",
+    "RepSpec",
+    "builtin_dir",
+    "check_name",
+    "delete",
+    "dumps",
+    "entries",
+    "is_path",
+]
+__all__ += ["load", "load_values", "locate", "save", "user_dir"]
+PATH_KEYS = ("music", "splits_from")  # relative to the preset file's folder when read, stored absolute when saved
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -74,36 +86,6 @@ class Preset:
     text: str = field(default="", repr=False)
 
 
-# --------------------------------------------------------------------------------------------------- where they live
-
-
-def builtin_dir() -> Path:
-    return presets_dir()
-
-
-def user_dir() -> Path:
-    """The user's preset folder: ``$STRIDEBEAT_PRESETS_DIR``, else the platform's config folder + ``presets``."""
-    env = os.environ.get(ENV_DIR)
-    if env:
-        return Path(env).expanduser()
-    return Path(user_config_dir("stridebeat")) / "presets"
-
-
-def is_path(name_or_path: str | os.PathLike) -> bool:
-    text = os.fspath(name_or_path)
-    return text.endswith(SUFFIX) or "/" in text or os.sep in text
-
-
-def locate(name: str) -> tuple[Path, bool]:
-    """(file, built in?) of a preset name: the user's preset first, so it shadows a built-in of the same name."""
-    check_name(name)
-    for folder, builtin in ((user_dir(), False), (builtin_dir(), True)):
-        path = folder / f"{name}{SUFFIX}"
-        if path.is_file():
-            return path, builtin
-    raise PresetError(f"no preset named {name!r} (built-in or in {user_dir()}): see 'stridebeat preset list'")
-
-
 # ---------------------------------------------------------------------------------------------------------- reading
 
 
@@ -124,116 +106,60 @@ def load_values(name_or_path: str | os.PathLike) -> dict[str, Any]:
 
 
 def _load(name_or_path: str | os.PathLike, stack: tuple[str, ...]) -> Preset:
-    if is_path(name_or_path):
-        path, builtin = Path(name_or_path), False
-        if not path.is_file():
-            raise PresetError(f"{path}: no such preset file")
-        name = path.stem
-    else:
-        name = os.fspath(name_or_path)
-        path, builtin = locate(name)
+    name, path, builtin = _resolve(name_or_path)
     key = str(path.resolve())
     if len(stack) > MAX_DEPTH:
-        raise PresetError(f"{path}: sessions are nested more than {MAX_DEPTH} deep: include fewer levels of sessions")
+        # The file the user named, not the innermost one: that is where the levels can be cut.
+        raise PresetError(
+            f"{stack[0]}: sessions are nested more than {MAX_DEPTH} deep (down to {path.name}): include fewer levels "
+            "of sessions"
+        )
     if key in stack:
         chain = " → ".join(Path(p).stem for p in (*stack[stack.index(key) :], key))
         raise PresetError(f"{path}: reference cycle {chain}")
-    text, data = _read(path)
+    text, data = read(path)
+    kind, description = _meta(path, data)
+    body = {k: v for k, v in data.items() if k not in META_KEYS}
+    found = Preset(name=name, path=path, kind=kind, description=description, values={}, builtin=builtin, text=text)
+    if kind == "rep":
+        values = _settings(path, text, body, where="")
+        _gate(path, text, values, where="", raw=body)
+        return replace(found, values=values)
+    session_values, reps = _session(path, text, body, (*stack, key))
+    return replace(found, values=session_values, reps=reps)
+
+
+def _resolve(name_or_path: str | os.PathLike) -> tuple[str, Path, bool]:
+    """(name, file, built in?) of a preset given by name or by path."""
+    if not is_path(name_or_path):
+        name = os.fspath(name_or_path)
+        return (name, *locate(name))
+    path = Path(name_or_path)
+    if not path.exists():
+        raise PresetError(f"{path}: no such preset file")
+    return path.stem, path, False
+
+
+def _meta(path: Path, data: dict[str, Any]) -> tuple[str, str]:
+    """The file's kind and description, once its schema is one this stridebeat reads."""
     schema = data.get("schema")
     if schema is None:
         raise PresetError(f"{path}: no 'schema' key: a stridebeat preset starts with schema = {SCHEMA}")
     if isinstance(schema, bool) or not isinstance(schema, int):
-        raise PresetError(f"{path}: schema: a whole number is expected, got {schema!r}")
+        raise PresetError(f"{path}: schema: a whole number is expected, got {show_value(schema)}")
     if schema > SCHEMA:
-        raise PresetError(f"{path}: schema {schema} is newer than this stridebeat reads ({SCHEMA}): update stridebeat")
+        raise PresetError(
+            f"{path}: schema {show_value(schema)} is newer than this stridebeat reads ({SCHEMA}): update stridebeat"
+        )
     if schema < 1:
-        raise PresetError(f"{path}: schema {schema} is not a preset schema: use schema = {SCHEMA}")
+        raise PresetError(f"{path}: schema {show_value(schema)} is not a preset schema: use schema = {SCHEMA}")
     kind = data.get("kind", "rep")
     if kind not in KINDS:
-        raise PresetError(f"{path}: kind: {kind!r} is not one of {', '.join(KINDS)}")
+        raise PresetError(f"{path}: kind: {show_value(kind)} is not one of {', '.join(KINDS)}")
     description = data.get("description", "")
     if not isinstance(description, str):
-        raise PresetError(f"{path}: description: text is expected, got {description!r}")
-    body = {k: v for k, v in data.items() if k not in META_KEYS}
-    if kind == "rep":
-        values = _settings(path, text, body, where="")
-        _gate(path, text, values, where="")
-        return Preset(
-            name=name, path=path, kind=kind, description=description, values=values, builtin=builtin, text=text
-        )
-    session_values, reps = _session(path, text, body, (*stack, key))
-    return Preset(
-        name=name,
-        path=path,
-        kind=kind,
-        description=description,
-        values=session_values,
-        reps=reps,
-        builtin=builtin,
-        text=text,
-    )
-
-
-def _read(path: Path) -> tuple[str, dict[str, Any]]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise PresetError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise PresetError(f"{path}, line {line}: not UTF-8 text") from None
-    try:
-        return text, tomllib.loads(text)
-    except RecursionError:
-        raise PresetError(f"{path}: TOML nested too deeply to read: a preset is a few flat tables") from None
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        m = _TOML_AT.search(message)
-        # tomllib only says "at end of document" for an unterminated value: that is the file's last line.
-        line = int(m.group(1)) if m and m.group(1) else max(1, len(text.splitlines()))
-        reason = _TOML_AT.sub("", message)
-        raise PresetError(f"{path}, line {line}: TOML syntax error: {reason}") from None
-
-
-def _at(path: Path, text: str, key: str | None, table: int | None = None) -> str:
-    """``path, line N`` of the line that sets ``key`` (at the top, or in the ``table``-th ``[[reps]]`` entry)."""
-    line = _key_line(text, key, table) if key else None
-    if line is None and table is not None:
-        line = _table_line(text, table)
-    return f"{path}, line {line}" if line else str(path)
-
-
-_KEY_AT = re.compile(r'^\s*(?:"([^"]+)"|([A-Za-z0-9_-]+))\s*=')
-_REPS_TABLE = re.compile(r"^\s*\[\[\s*reps\s*\]\]")
-_ANY_TABLE = re.compile(r"^\s*\[")
-
-
-def _key_line(text: str, key: str, table: int | None) -> int | None:
-    current: int | None = None  # None: the top level; k: the k-th [[reps]] table; -1: any other table
-    count = 0
-    lines = text.splitlines()
-    for n, line in enumerate(lines, 1):
-        if _REPS_TABLE.match(line):
-            count += 1
-            current = count
-        elif _ANY_TABLE.match(line):
-            current = -1
-        else:
-            m = _KEY_AT.match(line)
-            if m and (m.group(1) or m.group(2)) == key and current == table:
-                return n
-    if count:
-        return None
-    # Inline tables (reps = [{ time = 51 }, …]): the first line that sets the key anywhere.
-    setting = re.compile(rf"(^|[{{,\s]){re.escape(key)}\s*=")
-    return next((n for n, line in enumerate(lines, 1) if setting.search(line)), None)
-
-
-def _table_line(text: str, table: int) -> int | None:
-    tables = [n for n, line in enumerate(text.splitlines(), 1) if _REPS_TABLE.match(line)]
-    return tables[table - 1] if 0 < table <= len(tables) else None
+        raise PresetError(f"{path}: description: text is expected, got {show_value(description)}")
+    return kind, description
 
 
 def _settings(path: Path, text: str, body: dict[str, Any], *, where: str, table: int | None = None) -> dict[str, Any]:
@@ -241,47 +167,52 @@ def _settings(path: Path, text: str, body: dict[str, Any], *, where: str, table:
     out = {}
     for key, raw in body.items():
         setting = settings.BY_KEY.get(key)
-        at = _at(path, text, key, table)
         if setting is None:
             close = difflib.get_close_matches(key, [*settings.BY_KEY, *META_KEYS], n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise PresetError(f"{at}: {where}unknown key {key!r}{hint}")
+            raise PresetError(f"{place(path, text, key, table)}: {where}unknown key {key!r}{hint}", key=key)
         if isinstance(raw, dict):
-            raise PresetError(f"{at}: {where}{key}: a value is expected, got a table")
+            raise PresetError(
+                f"{place(path, text, key, table)}: {where}{key}: a value is expected, got a table", key=key
+            )
         try:
-            out[key] = settings.parse_value(setting, raw)
-        except (ValueError, TypeError, RecursionError) as exc:  # UsageError, and a surprise on odd TOML values
-            raise PresetError(f"{at}: {where}{key}: {exc}") from None
+            out[key] = settings.parse_value(setting, _beside(path, raw) if key in PATH_KEYS else raw)
+        except UsageError as exc:
+            raise error_at(path, text, exc, where=where, table=table, raw=raw) from None
     return out
 
 
-_FLAG = re.compile(r"--([a-z0-9-]+)")
-# Where an error that names no option most likely comes from: the numbers that make the plan.
-_LIKELY = ("time", "splits", "intensity", "cadence", "duration", "distance")
+def _beside(preset: Path, value: Any) -> Any:
+    """A path in a preset, relative to the preset file's folder (``~`` is the home folder); a list item by item,
+    and text that names no file as it stands, item by comma-separated item."""
+    if isinstance(value, list):
+        return [_beside(preset, v) for v in value]
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        return value  # the setting's converter refuses it
+    folder = preset.resolve().parent
+    whole = folder / os.path.expanduser(value.strip())
+    if whole.exists() or "," not in value:
+        return str(whole)
+    return [str(folder / os.path.expanduser(p.strip())) for p in value.split(",") if p.strip()]
 
 
-def _gate(path: Path, text: str, values: dict[str, Any], *, where: str, table: int | None = None) -> None:
+def _gate(
+    path: Path, text: str, values: dict[str, Any], *, where: str, table: int | None = None, raw: dict[str, Any]
+) -> None:
     """Through the one gate from values to plan objects, so a preset that loads also builds. The error is placed on
-    the line of the first setting it names (``--time`` …), or of the rep's table."""
+    the line of the setting it is about (``exc.key``), or of the rep's table."""
     try:
         gate.build(values)
-    except (ValueError, TypeError, ArithmeticError) as exc:  # UsageError, and any surprise from odd combinations
-        message = str(exc)
-        named = [m.replace("-", "_") for m in _FLAG.findall(message)] + re.findall(r"[a-z_]+", message) + [*_LIKELY]
-        key = next((k for k in named if k in values), None)
-        raise PresetError(f"{_at(path, text, key, table)}: {where}{exc}") from None
+    except UsageError as exc:
+        raise error_at(path, text, exc, where=where, table=table, raw=raw.get(exc.key or "")) from None
 
 
 def _rest(path: Path, text: str, raw: Any, where: str, table: int | None = None) -> float:
-    at = _at(path, text, "rest", table)
+    """A rest between reps: whole seconds the voice can say, 10 s to 59:59 (the same check wherever it is used)."""
     try:
-        rest = parse_duration(raw, what="rest") if not isinstance(raw, bool) else float("nan")
+        return float(REST(raw, "rest"))
     except UsageError as exc:
-        raise PresetError(f"{at}: {where}rest: {exc}") from None
-    lo, hi = REST_RANGE_S
-    if not lo <= rest <= hi:
-        raise PresetError(f"{at}: {where}rest: {raw!r} is out of range: give {lo:g} s to {hi / 60:g} minutes")
-    return rest
+        raise error_at(path, text, exc, where=where, table=table, raw=raw) from None
 
 
 def _session(
@@ -294,7 +225,7 @@ def _session(
     for key in track_values:
         if settings.BY_KEY[key].group not in settings.TRACK_GROUPS:
             raise PresetError(
-                f"{_at(path, text, key)}: {key}: a session-wide key must be a sound or voice setting; "
+                f"{place(path, text, key)}: {key}: a session-wide key must be a sound or voice setting; "
                 f"put {key} in each rep"
             )
     if not isinstance(items, list) or not items:
@@ -303,19 +234,20 @@ def _session(
     for i, item in enumerate(items, 1):
         where = f"reps[{i}]: "
         if not isinstance(item, dict):
-            raise PresetError(f"{path}: {where}a table is expected, got {item!r}")
+            raise PresetError(f"{path}: {where}a table is expected, got {show_value(item)}")
         item = dict(item)
         repeat = item.pop("repeat", 1)
         lo, hi = REPEAT_RANGE
         if isinstance(repeat, bool) or not isinstance(repeat, int) or not lo <= repeat <= hi:
             raise PresetError(
-                f"{_at(path, text, 'repeat', i)}: {where}repeat: {repeat!r} is not a whole number from {lo} to {hi}"
+                f"{place(path, text, 'repeat', i)}: {where}repeat: {show_value(repeat)} is not a whole number from "
+                f"{lo} to {hi}"
             )
         item_rest = _rest(path, text, item.pop("rest"), where, i) if "rest" in item else rest
         inner = _item_reps(path, text, where, i, item, stack)
         if len(reps) + repeat * len(inner) > MAX_REPS:
             raise PresetError(
-                f"{_at(path, text, 'repeat', i)}: {where}the session would hold {len(reps) + repeat * len(inner)} "
+                f"{place(path, text, 'repeat', i)}: {where}the session would hold {len(reps) + repeat * len(inner)} "
                 f"reps: a session holds at most {MAX_REPS}; split it into several sessions"
             )
         # A referenced session keeps its own rests inside; the rest after its last rep is this item's.
@@ -338,25 +270,27 @@ def _item_reps(
     if ref is None:
         if not own:
             raise PresetError(
-                f'{_at(path, text, None, table)}: {where}empty: give preset = "name" or the rep\'s settings'
+                f'{place(path, text, None, table)}: {where}empty: give preset = "name" or the rep\'s settings'
             )
-        _gate(path, text, own, where=where, table=table)
+        _gate(path, text, own, where=where, table=table, raw=item)
         return [RepSpec(label="inline", values=own, rest_after_s=None)]
     if not isinstance(ref, str):
-        raise PresetError(f"{_at(path, text, 'preset', table)}: {where}preset: a preset name is expected, got {ref!r}")
+        raise PresetError(
+            f"{place(path, text, 'preset', table)}: {where}preset: a preset name is expected, got {show_value(ref)}"
+        )
     try:
         locate(ref)
     except PresetError as exc:
-        raise PresetError(f"{_at(path, text, 'preset', table)}: {where}preset: {exc}") from None
+        raise PresetError(f"{place(path, text, 'preset', table)}: {where}preset: {exc}") from None
     target = _load(ref, stack)  # an error inside the referenced file names that file
     if target.kind == "session":
         if own:
             raise PresetError(
-                f"{_at(path, text, 'preset', table)}: {where}settings cannot be added to a session ({target.name!r})"
+                f"{place(path, text, 'preset', table)}: {where}settings cannot be added to a session ({target.name!r})"
             )
         return list(target.reps)
     merged = settings.override(target.values, own)
-    _gate(path, text, merged, where=where, table=table)
+    _gate(path, text, merged, where=where, table=table, raw=item)
     return [RepSpec(label=target.name, values=merged, rest_after_s=None)]
 
 
@@ -364,29 +298,46 @@ def _item_reps(
 
 
 def dumps(values: dict[str, Any], *, description: str) -> str:
-    """A rep preset as TOML text: meta keys first, then the settings in ``SETTINGS`` order."""
+    """A rep preset as TOML text: meta keys first, then the settings in ``SETTINGS`` order; paths made absolute, so
+    the preset works from any folder."""
     parsed = settings.parse_values(values)
+    for key in PATH_KEYS:
+        if parsed.get(key) is not None:
+            parsed[key] = _absolute(parsed[key])
     ordered = {s.key: parsed[s.key] for s in settings.SETTINGS if parsed.get(s.key) is not None}
     head = "# A stridebeat rep preset (keys: see 'stridebeat render --help'; a key is its option without the dashes).\n"
     return head + tomli_w.dumps({"schema": SCHEMA, "kind": "rep", "description": description, **ordered})
 
 
+def _absolute(value: str | tuple[str, ...]) -> str | list[str]:
+    if isinstance(value, str):
+        return os.path.abspath(os.path.expanduser(value))
+    return [os.path.abspath(os.path.expanduser(v)) for v in value]
+
+
 def save(name: str, values: dict[str, Any], *, description: str = "", force: bool = False) -> Path:
-    """Validate ``values`` and write them as the user preset ``name``, atomically.
+    """Validate ``values`` and write them as the user preset ``name``, atomically. Paths (``music``,
+    ``splits_from``) are stored absolute; relative paths in a preset file are read from the file's folder.
 
     Raises
     ------
     PresetError
-        A bad name or invalid values.
+        A bad name, a description that is not text, or values that make no plan.
+    UsageError
+        A value that does not fit its setting (``key`` and ``value`` set).
     OutputError
         An existing preset without ``force``, or a folder that cannot be written.
     """
     check_name(name)
+    if not isinstance(description, str):
+        raise PresetError(f"preset {name!r} not saved: the description is not text: give a string")
     try:
         parsed = settings.parse_values(values)
         gate.build(parsed)
     except UsageError as exc:
-        raise PresetError(f"preset {name!r} not saved: {exc}") from None
+        if exc.about_value:
+            raise
+        raise PresetError(f"preset {name!r} not saved: {exc}", key=exc.key) from None
     path = user_dir() / f"{name}{SUFFIX}"
     write_text(path, dumps(parsed, description=description), replace=force, make_folder=True)
     return path
