@@ -175,8 +175,11 @@ def song_file(tmp_path_factory):
 
 def layers(job):
     """The job's mixed track, its music layer alone, the rest of it alone, and the same job's track without music."""
-    track, mix = job.track_with_music()
-    bare = dataclasses.replace(job, music=None).track()
+    from stridebeat.core.session import job_track
+    from stridebeat.music.job import track_with_music
+
+    track, mix = track_with_music(job)
+    bare = job_track(job)
     is_music = (track.sound_ids >= len(bare.sounds))[:, None]
     music = dataclasses.replace(track, gains=np.where(is_music, track.gains, 0).astype(np.float32))
     others = dataclasses.replace(track, gains=np.where(is_music, 0, track.gains).astype(np.float32))

@@ -13,8 +13,9 @@ import soundfile as sf
 from audiocheck import detect_onsets, match_onsets, read_audio
 from conftest import write_preset
 from stridebeat.config import presets
-from stridebeat.config.jobs import Job, prepare, prepare_preset
+from stridebeat.config.jobs import prepare, prepare_preset
 from stridebeat.core.clock import format_time, say_duration
+from stridebeat.core.session import Job
 
 REST_KINDS = ("rest", "remaining", "countdown", "next")
 

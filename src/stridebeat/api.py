@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from stridebeat.config import gate, jobs, settings
-from stridebeat.config.jobs import Job
 from stridebeat.core import schedule
 from stridebeat.core.schedule import PlannedRace
+from stridebeat.core.session import Job, job_track
 from stridebeat.core.stride import StrideModel
+from stridebeat.core.track import Track
 from stridebeat.errors import UsageError
 
 if TYPE_CHECKING:
@@ -77,24 +78,33 @@ def render_file(
     """
     from stridebeat.export.audio import export_track
 
-    return Path(export_track(job.track(), path, force=force, markers=markers, progress=progress))
+    return Path(export_track(_track(job), path, force=force, markers=markers, progress=progress))
 
 
 def render_array(job: Job, *, samplerate: int | None = None) -> np.ndarray:
     """The whole track of ``job`` as a float32 array of shape (frames, 2), the samples a file would hold."""
     from stridebeat.core.render import Renderer
 
-    renderer = Renderer(job.track(samplerate=samplerate))
+    renderer = Renderer(_track(job, samplerate=samplerate))
     out = np.empty((renderer.n_frames, 2), dtype=np.float32)
     for start, block in renderer.blocks():
         out[start : start + len(block)] = block
     return out
 
 
+def _track(job: Job, *, samplerate: int | None = None) -> Track:
+    """The job's track, with its music when it has songs (the music package loads only then)."""
+    if job.music is None:
+        return job_track(job, samplerate=samplerate)
+    from stridebeat.music.job import track_with_music
+
+    return track_with_music(job, samplerate=samplerate)[0]
+
+
 def timeline(job: Job, *, gun_offset_s: float | None = None) -> dict[str, Any]:
     """The job as data (the timeline JSON of the README): plan, every step and cue, times from the gun; with music,
     where each song's beats land (its songs are analysed, nothing is stretched: ``stridebeat plan --json``)."""
-    from stridebeat.config.music import plan_music
+    from stridebeat.music.job import plan_music
     from stridebeat.views.timeline import timeline as make
 
     return make(job, gun_offset_s=gun_offset_s, music=plan_music(job))

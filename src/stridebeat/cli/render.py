@@ -13,7 +13,7 @@ from stridebeat.cli.options import job_for, preset_argument, settings_options
 from stridebeat.errors import UsageError
 
 if TYPE_CHECKING:
-    from stridebeat.config.jobs import Job
+    from stridebeat.core.session import Job
 
 PROGRESS_MIN_S = 120.0  # show a progress bar for tracks longer than this, on a terminal
 # The music options that decide where the songs' beats land: plan reports it (render's other music options, such as
@@ -86,7 +86,7 @@ def plan_cmd(
         raise click.UsageError(f"{preset} is a plain metronome: there is no race plan to show; render or play it")
     music = None
     if job.music is not None:  # the songs' tempo and where their beats land, as render maps them (nothing stretched)
-        from stridebeat.config.music import plan_music
+        from stridebeat.music.job import plan_music
 
         music = plan_music(job)
     if plot_path is not None:
@@ -178,7 +178,14 @@ def render_cmd(
     if workout and timeline is None and labels is None:
         _write_workout(job, Path(output), force=force)
         return
-    track, music = job.track_with_music()
+    from stridebeat.core.session import job_track
+
+    if job.music is None:  # the music package loads only for music
+        track, music = job_track(job), None
+    else:
+        from stridebeat.music.job import track_with_music
+
+        track, music = track_with_music(job)
     if not workout:
         audio.check_track(track, output)
     with Staged() as staged:

@@ -18,6 +18,7 @@ from stridebeat.core.clock import format_time
 from stridebeat.core.plan import RacePlan, build_profile
 from stridebeat.core.profile import Profile
 from stridebeat.core.stride import Cadence, StrideModel, cadence_for
+from stridebeat.core.vocabulary import CueKind
 from stridebeat.errors import PlanError
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ class Cue:
     """Something to announce at time ``t_s`` (seconds from the gun; negative before it)."""
 
     t_s: float
-    kind: str  # see CUE_KINDS
+    kind: CueKind  # how it sounds: stridebeat.core.cues.KINDS
     text: str  # what a person reads (timeline JSON, markers, labels)
     distance_m: float | None = None
     value: float | None = None  # the number the cue speaks: elapsed time, rest length, countdown count
@@ -48,12 +49,6 @@ class Cue:
     def at_s(self) -> float:
         """The moment the cue marks (markers and labels sit here, whatever the call's lead)."""
         return self.t_s if self.mark_s is None else self.mark_s
-
-
-# marks, set: start commands (before the gun) · gun · split, finish: value = planned elapsed time · hold: start of the
-# held cadence · rest: value = rest length · remaining: value = seconds of rest left · countdown: value = count ·
-# next: the next rep's start is coming · rep: a rep begins (value = rep number)
-CUE_KINDS = ("marks", "set", "gun", "split", "hold", "finish", "rest", "remaining", "countdown", "next", "rep")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -219,7 +214,7 @@ def plan_race(plan: RacePlan, stride: StrideModel | None = None, *, hold_last_m:
     marks = plan.split_marks_m
     mark_t = profile.time_at(np.asarray(marks), t_max=T * 1.1)
     mark_t[-1] = T  # the finish is the target by definition; Newton already agrees to ~1e-12 s
-    cues = [Cue(t_s=0.0, kind="gun", text="gun", distance_m=0.0)]
+    cues = [Cue(t_s=0.0, kind=CueKind.GUN, text="gun", distance_m=0.0)]
     rows = []
     t0, d0 = 0.0, 0.0
     for d, t in zip(marks, mark_t):
@@ -238,7 +233,7 @@ def plan_race(plan: RacePlan, stride: StrideModel | None = None, *, hold_last_m:
                 held=t_hold is not None and t > t_hold + 1e-9,
             )
         )
-        kind = "finish" if d == plan.distance_m else "split"
+        kind = CueKind.FINISH if d == plan.distance_m else CueKind.SPLIT
         cues.append(Cue(t_s=t, kind=kind, text=f"{d:g} m {format_time(t)}", distance_m=d, value=t))
         t0, d0 = t, d
 
@@ -246,7 +241,9 @@ def plan_race(plan: RacePlan, stride: StrideModel | None = None, *, hold_last_m:
     hold_steps: tuple[tuple[float, float], ...] = ()
     if t_hold is not None:
         held_spm = 60.0 * phase.f_hold
-        cues.append(Cue(t_s=t_hold, kind="hold", text="hold the rhythm", distance_m=plan.distance_m - hold_last_m))
+        cues.append(
+            Cue(t_s=t_hold, kind=CueKind.HOLD, text="hold the rhythm", distance_m=plan.distance_m - hold_last_m)
+        )
         at = [plan.distance_m - hold_last_m] + [m for m in marks if m > plan.distance_m - hold_last_m]
         at_t = profile.time_at(np.asarray(at), t_max=T * 1.1)
         hold_steps = tuple((float(d), float(profile.velocity(t)) / phase.f_hold) for d, t in zip(at, at_t))
@@ -288,6 +285,13 @@ def _check_human(phase: _Phase, stride: StrideModel, t_end: float) -> None:
         fix = "check the time, or count your steps per 100 m (--steps-per-100m)"
     what = f"{peak:.0f} steps per minute at its peak" if peak > hi else f"{average:.0f} steps per minute on average"
     raise PlanError(f"this plan needs {what}; runners step {lo:g} to {hi:g} per minute: {fix}")
+
+
+def steps_spm(steps_s: np.ndarray) -> float:
+    """The mean cadence of footstrikes ``steps_s`` in steps per minute (0 with fewer than two)."""
+    if len(steps_s) < 2:
+        return 0.0
+    return 60.0 * (len(steps_s) - 1) / float(steps_s[-1] - steps_s[0])
 
 
 def metronome_schedule(cadence_spm: float, duration_s: float) -> Schedule:

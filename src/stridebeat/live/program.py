@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from stridebeat.config.jobs import Job
 from stridebeat.core.metronome import Source, TempoMetronome, with_count_in
 from stridebeat.core.render import Renderer
 from stridebeat.core.schedule import CADENCE_RANGE_SPM
+from stridebeat.core.session import Job, job_track
 from stridebeat.errors import UsageError
 
 
@@ -78,7 +78,12 @@ def program(job: Job, *, every: int = 1, count_in: int = 0, samplerate: int | No
     if every == 2:
         sched = job.schedule
         clicked = job.with_schedule(replace(sched, steps_s=sched.steps_s[::2], feet=sched.feet[::2]))
-    track = clicked.track(samplerate=samplerate)
+    if job.music is None:
+        track = job_track(clicked, samplerate=samplerate)
+    else:  # the music package loads only for music
+        from stridebeat.music.job import track_with_music
+
+        track, _ = track_with_music(clicked, samplerate=samplerate)
     sr = track.samplerate
     # A metronome's schedule is k · (60/cadence): its second click is the beat, to the last bit.
     steps = clicked.schedule.steps_s

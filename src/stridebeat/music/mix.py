@@ -28,8 +28,9 @@ from stridebeat.core.peaks import channel_max
 from stridebeat.core.render import Renderer
 from stridebeat.core.track import CEILING, Track
 from stridebeat.music import limiter
-from stridebeat.music.limiter import GainStats
-from stridebeat.music.plan import TARGET_LUFS, Limiter, integrated_lufs, loudness_loop
+from stridebeat.music.limiter import GainStats, Limiter, loudness_loop
+from stridebeat.music.loudness import integrated_lufs
+from stridebeat.music.plan import TARGET_LUFS
 
 CHUNK_S = 1.0
 DUCK_RAMP_S = 0.05

@@ -33,20 +33,25 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
 from stridebeat.errors import StridebeatError, UsageError
 
 ENGINE_ARGS = ("-3", "--window-short")  # "clean", the default (see the module docstring)
 ENGINES = {"clean": ENGINE_ARGS, "crisp": ("-2", "-c", "6"), "fine": ("-3",)}
-INSTALL_HINT = "install Rubber Band's command-line program (Debian/Ubuntu: apt-get install rubberband-cli)"
+INSTALL = "music needs the rubberband program: apt-get install rubberband-cli (macOS: brew install rubberband)"
 
 
 def rubberband_path() -> str:
-    """The ``rubberband`` program, or ``StridebeatError`` saying how to install it."""
+    """The ``rubberband`` program: the one check that it is installed (the settings' gate asks it too).
+
+    Raises
+    ------
+    StridebeatError
+        It is not installed (the message says how to install it).
+    """
     exe = shutil.which("rubberband")
     if exe is None:
-        raise StridebeatError(f"the time-stretcher 'rubberband' is not installed; {INSTALL_HINT}")
+        raise StridebeatError(INSTALL)
     return exe
 
 
@@ -80,6 +85,8 @@ def timemap_stretch(
     if src.size and (np.any(np.diff(src) <= 0) or np.any(np.diff(tgt) <= 0)):
         raise UsageError("key frames of a time map must increase strictly on both sides; check the beat times")
     exe = rubberband_path()
+    import soundfile as sf  # only a stretch needs it: the settings' gate imports this module for its check
+
     with tempfile.TemporaryDirectory(prefix="stridebeat-stretch-") as tmp:
         folder = Path(tmp)
         sf.write(folder / "in.wav", x, samplerate, subtype="FLOAT")
@@ -101,7 +108,10 @@ def timemap_stretch(
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0 or not (folder / "out.wav").is_file():
             tail = (done.stderr or done.stdout or "no output").strip().splitlines()
-            raise StridebeatError(f"rubberband failed ({tail[-1] if tail else done.returncode}); {INSTALL_HINT} 3.x")
+            raise StridebeatError(
+                f"rubberband failed ({tail[-1] if tail else done.returncode}); install Rubber Band 3.x "
+                "(apt-get install rubberband-cli)"
+            )
         y, _ = sf.read(folder / "out.wav", dtype="float32", always_2d=True)
     if y.shape[0] >= out_frames:
         return np.ascontiguousarray(y[:out_frames])
