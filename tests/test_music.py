@@ -45,10 +45,15 @@ time = 25.0
 repeat = 2
 """
 
-needs_rubberband = pytest.mark.skipif(
+_rubberband_installed = pytest.mark.skipif(
     shutil.which("rubberband") is None and os.environ.get("STRIDEBEAT_REQUIRE_RUBBERBAND") != "1",
     reason="the rubberband program is not installed (apt-get install rubberband-cli)",
 )
+
+
+def needs_rubberband(test):
+    """Rubber Band stretches run for seconds each: the slow suite (CI) runs them, the README's command skips them."""
+    return pytest.mark.slow(_rubberband_installed(test))
 
 
 # ---------------------------------------------------------------------------------------------------------- synthesis
@@ -315,6 +320,7 @@ COVERED = {"clean": 0.8, "crisp": 0.95}
 
 @pytest.mark.parametrize("engine", sorted(COVERED))
 @pytest.mark.parametrize("kind", list(SONGS))
+@pytest.mark.slow  # the rendered fixture stretches with Rubber Band
 def test_the_music_beats_land_on_footstrikes(rendered, race, kind, engine):
     track, report = rendered[kind] if engine == "clean" else rendered[engine, kind]
     planned = race[report.beat_step]
@@ -325,6 +331,7 @@ def test_the_music_beats_land_on_footstrikes(rendered, race, kind, engine):
 
 
 @pytest.mark.parametrize("kind", list(SONGS))
+@pytest.mark.slow  # the rendered fixture stretches with Rubber Band
 def test_a_steady_tone_keeps_its_pitch(rendered, kind):
     track, report = rendered[kind]
     span = report.spans[0]
@@ -333,6 +340,7 @@ def test_a_steady_tone_keeps_its_pitch(rendered, kind):
     assert abs(peak_hz(x, 1100, 1400) / TONE_HZ - 1) < 0.01
 
 
+@pytest.mark.slow  # the rendered fixture stretches with Rubber Band
 def test_the_report_describes_the_track(rendered, race):
     track, report = rendered["straight"]
     assert isinstance(report, MusicReport) and track.dtype == np.float32 and track.shape[1] == 2
@@ -353,6 +361,7 @@ def test_the_report_describes_the_track(rendered, race):
     assert not hasattr(report.spans[0], "__dict__") and isinstance(report.spans[0], SongSpan)
 
 
+@pytest.mark.slow  # the rendered fixture stretches with Rubber Band
 def test_loudness_is_minus_16_lufs_with_a_true_peak_under_minus_1(rendered):
     import pyloudnorm
 

@@ -26,6 +26,9 @@ if shutil.which("rubberband") is None and os.environ.get("STRIDEBEAT_REQUIRE_RUB
 
 from scipy.signal import butter, sosfilt  # noqa: E402  (librosa's dependency)
 
+# Every test here renders music through Rubber Band or in a fresh process: the slow suite (CI) runs them.
+pytestmark = pytest.mark.slow
+
 from test_music import COVERED, SESSION, SR, beat_grid, kick_onsets, synth_song  # noqa: E402
 
 TOL_S = 0.015

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from stridebeat.errors import UsageError
-from stridebeat.music.songs import MIN_SONG_S, load_song
+from stridebeat.music.songs import MAX_SAMPLE, MIN_SONG_S, load_song
 
 __all__ = ["MIN_SONG_S", "BeatGrid", "detect_beats", "load_song", "track_beats"]
 
@@ -83,7 +83,10 @@ def detect_beats(
     if bpm is not None and offset_s is not None:
         beats = np.arange(offset_s, duration, 60.0 / bpm)
         return _grid(beats, 1.0, "given", duration, name)
-    if mono.size == 0 or float(np.max(np.abs(mono))) < SILENCE_PEAK:
+    peak = float(np.max(np.abs(mono), initial=0.0))
+    if not peak < MAX_SAMPLE:  # NaN and infinities too: their powers would overflow the onset envelope
+        raise UsageError(f"{name} holds samples of magnitude {peak:.3g}, far beyond full scale (1.0); give audio")
+    if peak < SILENCE_PEAK:
         raise UsageError(f"{name} is silent, so it has no beat to follow; choose another song")
 
     import soxr
@@ -97,7 +100,8 @@ def detect_beats(
         tempo = bpm
         if tempo is None:  # librosa's estimate, the one its beat_track would use
             tempo = onset.tempo(env, ANALYSIS_SR, HOP)
-        frames = track_beats(env, tempo, ANALYSIS_SR / HOP)
+        if math.isfinite(tempo) and tempo > 0:  # an envelope without a rhythm can give none
+            frames = track_beats(env, tempo, ANALYSIS_SR / HOP)
     if frames.size < MIN_BEATS:
         raise UsageError(
             f"no steady beat found in {name} ({frames.size} beats); give its tempo and first beat (bpm and offset) "

@@ -21,7 +21,7 @@ import numpy as np
 from stridebeat.errors import UsageError
 
 MIN_SONG_S = 3.0  # one 4/4 bar at 80 bpm, the slow end of what a runner runs to
-MAX_SONG_S = 20 * 60.0  # longer files (a DJ mix, an album) are cut into songs first
+MAX_SONG_S = 15 * 60.0  # longer files (a DJ mix, an album) are cut into songs first
 RATE_RANGE = (4000, 384000)  # the sample rates audio files are made at
 MAX_SAMPLE = 64.0  # +36 dBFS: float files may pass full scale a little, never by this much
 BLOCK_FRAMES = 1 << 16  # frames decoded at once
@@ -40,7 +40,9 @@ class SongHeader:
         return self.frames / self.samplerate
 
 
-def _clock(seconds: float) -> str:
+def _length(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} hours"
     from stridebeat.core.clock import format_time
 
     return format_time(seconds, unit=True)
@@ -77,7 +79,7 @@ def song_header(path: str | os.PathLike[str]) -> SongHeader:
     header = SongHeader(frames=int(info.frames), samplerate=int(info.samplerate), channels=int(info.channels))
     if header.duration_s > MAX_SONG_S:
         raise UsageError(
-            f"'{p.name}' lasts {_clock(header.duration_s)} by its header, longer than {MAX_SONG_S / 60:g} minutes; "
+            f"'{p.name}' lasts {_length(header.duration_s)} by its header, longer than {MAX_SONG_S / 60:g} minutes; "
             "cut it into songs or choose a shorter one",
             key="music",
         )
