@@ -193,19 +193,7 @@ def plan_race(plan: RacePlan, stride: StrideModel | None = None, *, hold_last_m:
         )
     profile = build_profile(plan)
     T = plan.target_time_s
-    cadence = cadence_for(
-        stride,
-        race_speed=stride.race_pace_mps or plan.distance_m / T,
-        peak_speed=float(np.max(profile.velocity(np.linspace(0.0, T, 4001)))),
-    )
-    t_hold = float(profile.time_at(plan.distance_m - hold_last_m, t_max=T * 1.1)) if hold_last_m > 0 else None
-    # From rest, the first step is FIRST_STEP_SHARE of the race-pace step (0.5 × 2.31 m = 1.16 m for the men's mean,
-    # 1.05 m for the women's: inside the published 0.85–1.37 m and 0.82–1.07 m).
-    t_first = (
-        float(profile.time_at(FIRST_STEP_SHARE * cadence.race_step, t_max=T)) if profile.a > 0 else plan.reaction_s
-    )
-    phase = _Phase(profile, cadence, T, t_hold, t_first)
-    _check_human(phase, stride, T)
+    cadence, t_hold, phase = _model(plan, stride, profile, hold_last_m)
     k = np.arange(1, math.floor(float(phase(T))) + 1, dtype=float)
     steps = phase.step_times(k)
     rows, cues = _splits(plan, profile, phase, steps, t_hold)
@@ -230,6 +218,28 @@ def plan_race(plan: RacePlan, stride: StrideModel | None = None, *, hold_last_m:
         hold_step_m=hold_steps,
         phase=phase,
     )
+
+
+def _model(
+    plan: RacePlan, stride: StrideModel, profile: Profile, hold_last_m: float
+) -> tuple[Cadence, float | None, _Phase]:
+    """The cadence model for the plan's speeds, the hold's start, and the step phase through the race (checked to
+    be one a runner can step)."""
+    T = plan.target_time_s
+    cadence = cadence_for(
+        stride,
+        race_speed=stride.race_pace_mps or plan.distance_m / T,
+        peak_speed=float(np.max(profile.velocity(np.linspace(0.0, T, 4001)))),
+    )
+    t_hold = float(profile.time_at(plan.distance_m - hold_last_m, t_max=T * 1.1)) if hold_last_m > 0 else None
+    # From rest, the first step is FIRST_STEP_SHARE of the race-pace step (0.5 × 2.31 m = 1.16 m for the men's mean,
+    # 1.05 m for the women's: inside the published 0.85–1.37 m and 0.82–1.07 m).
+    t_first = (
+        float(profile.time_at(FIRST_STEP_SHARE * cadence.race_step, t_max=T)) if profile.a > 0 else plan.reaction_s
+    )
+    phase = _Phase(profile, cadence, T, t_hold, t_first)
+    _check_human(phase, stride, T)
+    return cadence, t_hold, phase
 
 
 def _splits(

@@ -81,6 +81,16 @@ class _Grid:
     def end_frame(self) -> int:
         return int(self.slot_frames[-1] + self.tail_frames)
 
+    @staticmethod
+    def of(slots_s: np.ndarray, *, origin_frame: int, crossfade_s: float, sr: int) -> _Grid:
+        slot_frames = origin_frame + np.rint(slots_s * sr).astype(np.int64)
+        return _Grid(
+            slot_frames=slot_frames,
+            last_slot=slot_frames.size - 1,
+            tail_frames=int(slot_frames[-1] - slot_frames[-2]),
+            crossfade=round(crossfade_s * sr),
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class _Stretch:
@@ -166,19 +176,15 @@ def music_track(
 ) -> tuple[np.ndarray, MusicReport]:
     """The music for the whole plan as ``(frames, 2)`` float32, and a report (module docstring: the rules).
 
-    ``songs`` are ``(n, 2)`` float32 at ``samplerate`` (``load_song``), ``beats`` their grids (``detect_beats``), in
-    play order; only the songs that play are asked for. Plan time t is output frame
-    ``origin_frame + round(t · samplerate)``; the output has ``frames`` frames (music past the end is cut) or, when
-    None, ends where the music does. The spans are stretched by up to ``workers`` rubberband processes at once
-    (default: one per CPU). Where the beats go is ``map_music``'s. ``limit=False`` sets the loudness with one gain and
-    leaves the peaks to a later limiter (the mix's, which limits and re-measures the music anyway).
+    ``songs``: ``(n, 2)`` float32 at ``samplerate`` (``load_song``), ``beats`` their grids, in play order (only the
+    songs that play are read). Plan time t is output frame ``origin_frame + round(t · samplerate)``; the output has
+    ``frames`` frames, or ends with the music. Up to ``workers`` rubberband processes run at once (default: one per
+    CPU). ``limit=False``: one gain for the loudness, the peaks left to a later limiter (the mix's).
 
     Raises
     ------
     UsageError
-        As ``map_music``, or songs and grids that do not match.
-    StridebeatError
-        Rubber Band is missing or fails.
+        As ``map_music``, or songs and grids that do not match. ``StridebeatError``: Rubber Band missing or failing.
     """
     check_steps(steps_s)
     if len(songs) == 0:
@@ -188,28 +194,21 @@ def music_track(
     mapping, spans = plan_spans(beats, steps_s, samplerate, every=every, enter_at_s=enter_at_s, crossfade_s=crossfade_s)
     steps = np.asarray(steps_s, dtype=np.float64)
     entry, k = mapping.entry_step, mapping.steps_per_beat
-    slot_frames = origin_frame + np.rint(steps[entry::k] * samplerate).astype(np.int64)
-    grid = _Grid(
-        slot_frames=slot_frames,
-        last_slot=slot_frames.size - 1,
-        tail_frames=int(slot_frames[-1] - slot_frames[-2]),
-        crossfade=round(crossfade_s * samplerate),
-    )
+    grid = _Grid.of(steps[entry::k], origin_frame=origin_frame, crossfade_s=crossfade_s, sr=samplerate)
     n_out = frames if frames is not None else max(grid.end_frame, 1)
     out = np.zeros((n_out, 2), dtype=np.float32)
     chunks: list[np.ndarray | None] = []
     calls: list[_Stretch] = []
     for sp in spans:
-        f = factors(sp, steps, entry, k)
-        chunk, call = _stretch_of(sp, _check_song(songs[sp.song], sp.song), grid, f, xf_s=crossfade_s, sr=samplerate)
+        song = _check_song(songs[sp.song], sp.song)
+        chunk, call = _stretch_of(sp, song, grid, factors(sp, steps, entry, k), xf_s=crossfade_s, sr=samplerate)
         chunks.append(chunk)
         calls.append(call)
     music_start = _stretch_all(chunks, calls, out, grid, sr=samplerate, engine_args=engine_args, workers=workers)
     start, end = max(music_start, 0), max(min(grid.end_frame, n_out), 0)
     level = normalise(out, samplerate, start, end, target_lufs, max_true_peak_dbtp if limit else math.inf)
-    fields = {name: getattr(mapping, name) for name in MusicMap.__dataclass_fields__}
     report = MusicReport(
-        **fields,
+        **{name: getattr(mapping, name) for name in MusicMap.__dataclass_fields__},
         start_frame=int(start),
         end_frame=int(end),
         gain_db=level.gain_db,
