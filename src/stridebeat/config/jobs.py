@@ -15,7 +15,7 @@ from stridebeat.config import gate, settings
 from stridebeat.core import speech
 from stridebeat.core.schedule import metronome_schedule, plan_race
 from stridebeat.core.session import Job, Rep, assemble, single
-from stridebeat.errors import UsageError
+from stridebeat.errors import StridebeatError, UsageError
 
 if TYPE_CHECKING:
     from stridebeat.config.presets import Preset
@@ -46,11 +46,12 @@ def _rep(values: Mapping[str, Any], *, open_ended: bool, label: str) -> tuple[Re
                 raise UsageError("--cadence needs --duration for a file, e.g. --duration 20m")
             duration = OPEN_ENDED_S
         schedule = metronome_schedule(cadence, duration)
-    else:
-        assert built.plan is not None  # the gate gives a plan or a metronome
+    elif built.plan is not None:
         planned = plan_race(built.plan, built.stride, hold_last_m=built.hold_last_m)
         schedule = speech.with_start_sequence(planned.schedule, built.voice, built.plan.start)
         schedule = speech.with_lead(schedule, built.voice)
+    else:  # the gate gives a plan or a metronome
+        raise StridebeatError("the settings made neither a plan nor a metronome")
     lead = max(0.0, -min((c.t_s for c in schedule.cues), default=0.0))
     rep = Rep(number=1, label=label, planned=planned, schedule=schedule, start_s=-lead, gun_s=0.0, rest_after_s=None)
     return rep, built
@@ -97,5 +98,6 @@ def prepare_session(preset: Preset, overrides: Mapping[str, Any] | None = None) 
             raise type(exc)(f"{preset.name}, rep {n} ({spec.label}): {exc}") from None
         built = built or built_rep
         reps.append(replace(rep, number=n, rest_after_s=spec.rest_after_s))
-    assert built is not None  # a session preset has at least one rep
+    if built is None:  # presets refuse a session without reps
+        raise UsageError(f"{preset.name!r} has no reps: add a [[reps]] table")
     return replace(assemble(preset.name, reps, sound=built.sound, voice=built.voice), music=built.music)

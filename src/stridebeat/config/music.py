@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from stridebeat.core.session import MUSIC_DUCK_DB, MusicOptions
+from stridebeat.core.vocabulary import ClickLevel, RestMusic, Stretcher
 from stridebeat.errors import StridebeatError, UsageError
 
 __all__ = ["AUDIO_SUFFIXES", "MUSIC_DUCK_DB", "MusicOptions", "expand", "music_options", "parse_paths"]
@@ -24,7 +25,7 @@ __all__ = ["AUDIO_SUFFIXES", "MUSIC_DUCK_DB", "MusicOptions", "expand", "music_o
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
 MUSIC_DUCK_MAX_DB = 40.0
 # The settings that go with --music alone, and their defaults (a value other than the default needs songs).
-_WITH_MUSIC = (("music_stretch", "clean"), ("music_in_rest", "soft"), ("music_duck", MUSIC_DUCK_DB))
+_WITH_MUSIC = (("music_stretch", Stretcher.CLEAN), ("music_in_rest", RestMusic.SOFT), ("music_duck", MUSIC_DUCK_DB))
 
 
 def _split(item: str) -> list[str]:
@@ -76,7 +77,7 @@ def expand(paths: Sequence[str]) -> tuple[Path, ...]:
 
 def _without_music(v: dict[str, Any]) -> None:
     """Refuse the music settings that mean nothing without songs."""
-    if v.get("clicks", "on") != "on":
+    if v.get("clicks", ClickLevel.ON) != ClickLevel.ON:
         raise UsageError(
             f"--clicks {v['clicks']} goes with --music: without music the clicks are the track", key="clicks"
         )
@@ -124,8 +125,8 @@ def music_options(v: dict[str, Any]) -> MusicOptions | None:
         every=v.get("music_every"),
         bpm=bpm,
         offset_s=offset,
-        in_rest=v.get("music_in_rest") or "soft",
+        in_rest=v.get("music_in_rest") or RestMusic.SOFT,
         duck_db=duck,
-        clicks=v.get("clicks") or "on",
-        stretch=v.get("music_stretch") or "clean",
+        clicks=v.get("clicks") or ClickLevel.ON,
+        stretch=v.get("music_stretch") or Stretcher.CLEAN,
     )

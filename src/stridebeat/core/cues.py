@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from stridebeat.core.vocabulary import CueKind
+from stridebeat.core.vocabulary import Calls, CueKind
 
 if TYPE_CHECKING:
     from stridebeat.core.schedule import Cue
@@ -55,9 +55,9 @@ def _split(cue: Cue, options: VoiceOptions) -> list[str]:
     from stridebeat.core import voice
 
     said = []
-    if options.calls in ("distance", "both") and cue.distance_m is not None:
+    if options.calls in (Calls.DISTANCE, Calls.BOTH) and cue.distance_m is not None:
         said += voice.distance_words(cue.distance_m)
-    if options.calls in ("time", "both") and cue.value is not None:
+    if options.calls in (Calls.TIME, Calls.BOTH) and cue.value is not None:
         said += voice.time_words(cue.value)
     return said
 

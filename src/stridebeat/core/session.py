@@ -31,7 +31,7 @@ from stridebeat.core.clock import format_time, say_duration
 from stridebeat.core.schedule import Cue, PlannedRace, Schedule, steps_spm
 from stridebeat.core.speech import VoiceOptions
 from stridebeat.core.track import Mark, SoundOptions, Track, build_track, origin_frame, track_marks
-from stridebeat.core.vocabulary import CueKind
+from stridebeat.core.vocabulary import ClickLevel, CueKind, RestMusic, Stretcher
 
 # The rest call waits for the finish call ("fifty-one point zero") to end; the other rest calls are dropped when they
 # would come less than MIN_SPACING_S after it (a short rest has no room for "one minute").
@@ -52,13 +52,13 @@ class MusicOptions:
     """
 
     songs: tuple[Path, ...]
-    every: str | None = None  # "step", "stride", or None: whichever stretches less
+    every: str | None = None  # a MusicBeat, or None: whichever stretches less
     bpm: float | None = None
     offset_s: float | None = None
-    in_rest: str = "soft"  # "soft" or "off"
+    in_rest: str = RestMusic.SOFT  # a RestMusic
     duck_db: float = MUSIC_DUCK_DB  # the music under the calls
-    clicks: str = "on"  # "on", "soft" or "off"
-    stretch: str = "clean"  # a key of stridebeat.music.stretch.ENGINES
+    clicks: str = ClickLevel.ON  # a ClickLevel
+    stretch: str = Stretcher.CLEAN  # a Stretcher (stridebeat.music.stretch.ENGINES)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)

@@ -15,14 +15,14 @@ import numpy as np
 
 from stridebeat.core.cues import KINDS
 from stridebeat.core.schedule import Cue, Schedule
-from stridebeat.core.vocabulary import STARTS_WITH_COMMANDS, CueKind
+from stridebeat.core.vocabulary import STARTS_WITH_COMMANDS, Calls, CueKind
 from stridebeat.errors import UsageError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VoiceOptions:
     voice: str = "female"  # a voice in stridebeat.voice.VOICES, or "none"
-    calls: str = "time"  # at each 100 m: time, distance, both, none
+    calls: str = Calls.TIME  # at each 100 m: time, distance, both, none (Calls)
     call_hold: bool = True
     call_finish: bool = True
     start_sequence: bool = True

@@ -69,6 +69,36 @@ class CueKind(StrEnum):
     REP = "rep"  # a rep begins (value: its number, of: how many)
 
 
+class MusicBeat(StrEnum):
+    """Where a song's beat lands: on every step, or on every stride (every second step)."""
+
+    STEP = "step"
+    STRIDE = "stride"
+
+
+class RestMusic(StrEnum):
+    """The music in a session's rests: the next songs, unstretched and softer, or none."""
+
+    SOFT = "soft"
+    OFF = "off"
+
+
+class ClickLevel(StrEnum):
+    """The footstrike clicks under music: at their level, 12 dB lower, or gone."""
+
+    ON = "on"
+    SOFT = "soft"
+    OFF = "off"
+
+
+class Stretcher(StrEnum):
+    """Rubber Band's settings for the music (``stridebeat.music.stretch.ENGINES``)."""
+
+    CLEAN = "clean"
+    CRISP = "crisp"
+    FINE = "fine"
+
+
 def _words(vocabulary: type[StrEnum]) -> tuple[str, ...]:
     return tuple(member.value for member in vocabulary)
 
@@ -83,3 +113,7 @@ CALLS = _words(Calls)
 LEVELS = _words(Level)
 SEXES = _words(Sex)
 CUE_KINDS = _words(CueKind)
+MUSIC_BEATS = _words(MusicBeat)
+REST_MUSIC = _words(RestMusic)
+CLICK_LEVELS = _words(ClickLevel)
+STRETCHERS = _words(Stretcher)

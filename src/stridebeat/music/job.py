@@ -20,6 +20,7 @@ import numpy as np
 
 from stridebeat.core.session import Job, MusicOptions, voiced_track
 from stridebeat.core.track import Track
+from stridebeat.core.vocabulary import ClickLevel, RestMusic
 from stridebeat.errors import UsageError
 from stridebeat.music.analysis import BeatGrid, detect_beats
 from stridebeat.music.mapping import MusicMap, map_music
@@ -32,7 +33,7 @@ SOFT_DB = 12.0  # clicks=soft, and the music in a rest with music_in_rest=soft
 REST_FADE_S = 1.0
 REST_START_S = 1.0  # the rest's music starts this long after the finish …
 REST_MARGIN_S = 1.0  # … and stops this long before the next rep's first command
-CLICK_GAINS = {"on": 1.0, "soft": 10 ** (-SOFT_DB / 20.0), "off": 0.0}
+CLICK_GAINS: dict[str, float] = {ClickLevel.ON: 1.0, ClickLevel.SOFT: 10 ** (-SOFT_DB / 20.0), ClickLevel.OFF: 0.0}
 
 T = TypeVar("T")
 
@@ -171,7 +172,7 @@ def _walk(job: Job, playlist: Playlist, play: Play) -> tuple[list[_Played], list
         played.append(_play_rep(play, order, rep.gun_s + rep.schedule.steps_s, label=label))
         spans = played[-1].report.spans
         first_song = (spans[-1].song + 1) % n if spans else first_song
-        if rep.rest_after_s is not None and options.in_rest == "soft" and i + 1 < len(job.reps):
+        if rep.rest_after_s is not None and options.in_rest == RestMusic.SOFT and i + 1 < len(job.reps):
             a_s, b_s = rep.finish_s + REST_START_S, job.reps[i + 1].start_s - REST_MARGIN_S
             frames = round(b_s * sr) - round(a_s * sr)  # as the track's frames: origin + round(t·sr)
             if frames > 4 * REST_FADE_S * sr:

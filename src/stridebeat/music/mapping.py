@@ -35,11 +35,12 @@ from typing import Literal
 
 import numpy as np
 
+from stridebeat.core.vocabulary import MusicBeat
 from stridebeat.errors import UsageError
 from stridebeat.music.analysis import BeatGrid
 
-Every = Literal["step", "stride"]
-STEPS_PER_BEAT: dict[str, int] = {"step": 1, "stride": 2}
+Every = Literal["step", "stride"]  # a MusicBeat
+STEPS_PER_BEAT: dict[str, int] = {MusicBeat.STEP: 1, MusicBeat.STRIDE: 2}
 STRETCH_RANGE = (0.8, 1.25)
 STEADY_RATE = 0.02  # |d ln(cadence)/dt| in 1/s under which the cadence counts as steady
 STEADY_WINDOW_S = 1.0

@@ -34,10 +34,15 @@ from pathlib import Path
 
 import numpy as np
 
+from stridebeat.core.vocabulary import Stretcher
 from stridebeat.errors import StridebeatError, UsageError
 
 ENGINE_ARGS = ("-3", "--window-short")  # "clean", the default (see the module docstring)
-ENGINES = {"clean": ENGINE_ARGS, "crisp": ("-2", "-c", "6"), "fine": ("-3",)}
+ENGINES: dict[str, tuple[str, ...]] = {
+    Stretcher.CLEAN: ENGINE_ARGS,
+    Stretcher.CRISP: ("-2", "-c", "6"),
+    Stretcher.FINE: ("-3",),
+}
 INSTALL = "music needs the rubberband program: apt-get install rubberband-cli (macOS: brew install rubberband)"
 
 
