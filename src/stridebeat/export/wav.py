@@ -13,7 +13,6 @@ trailing chunks (the markers of ``markers.py``).
 
 from __future__ import annotations
 
-import os
 import struct
 
 import numpy as np
@@ -78,39 +77,3 @@ def header(n_frames: int, samplerate: int, channels: int, trailer_bytes: int = 0
     )
     riff = struct.pack("<4sI4s", b"RIFF", size, b"WAVE")
     return riff + chunk(b"fmt ", fmt) + struct.pack("<4sI", b"data", data_bytes)
-
-
-def read_pcm16(path: str | os.PathLike) -> tuple[np.ndarray, int]:
-    """Read a 16-bit PCM WAV file: (int16 samples of shape (frames, channels), sample rate).
-
-    Chunks other than ``fmt `` and ``data`` are skipped, whatever wrote them.
-
-    Raises
-    ------
-    OSError
-        The file cannot be opened or read.
-    ValueError
-        It is not a 16-bit PCM WAV file, or it is cut short.
-    """
-    with open(path, "rb") as fh:
-        raw = fh.read()
-    if len(raw) < 12 or raw[:4] != b"RIFF" or raw[8:12] != b"WAVE":
-        raise ValueError("not a RIFF/WAVE file")
-    fmt, pos = None, 12
-    while pos + 8 <= len(raw):
-        cid, size = struct.unpack_from("<4sI", raw, pos)
-        body = pos + 8
-        if cid == b"fmt " and size >= 16:
-            fmt = struct.unpack_from("<HHIIHH", raw, body)
-        elif cid == b"data":
-            if fmt is None:
-                raise ValueError("the data chunk comes before any fmt chunk")
-            tag, channels, rate, _, align, bits = fmt
-            if tag != WAVE_FORMAT_PCM or bits != 16 or align != channels * SAMPLE_BYTES or channels < 1:
-                raise ValueError(f"not 16-bit PCM (format {tag}, {bits} bits, {channels} channels)")
-            if body + size > len(raw):
-                raise ValueError(f"cut short: {len(raw) - body} of {size} data bytes")
-            samples = np.frombuffer(raw, dtype=PCM16, count=size // align * channels, offset=body)
-            return samples.reshape(-1, channels), rate
-        pos = body + size + (size & 1)
-    raise ValueError("no data chunk")
