@@ -169,3 +169,18 @@ def test_a_fifo_given_as_a_song_is_refused_without_blocking(tmp_path, run_cli):
     os.mkfifo(fifo)
     r = run_cli("plan", "--time", "51", "--music", fifo)
     assert r.code == 2 and "not a regular file" in one_line(r.err)
+
+
+def test_a_high_rate_song_is_bounded_by_its_frames_not_only_its_length(tmp_path, run_cli):
+    from stridebeat.music.songs import MAX_SONG_FRAMES
+
+    song = tmp_path / "hires.flac"
+    rate = 384000
+    with sf.SoundFile(song, "w", samplerate=rate, channels=2, format="FLAC") as f:
+        block = np.zeros((rate * 10, 2), np.float32)
+        for _ in range(18):  # 3 minutes: short, but 69 million frames
+            f.write(block)
+    assert sf.info(str(song)).frames > MAX_SONG_FRAMES
+    r = run_cli("plan", "--time", "51", "--music", song)
+    assert r.code == 2
+    assert "more than a song may" in one_line(r.err) and "convert it to 44.1 or 48 kHz" in one_line(r.err)

@@ -1,11 +1,11 @@
 """Reading a song: its header checked before any sample is decoded, then only as much audio as a song may hold.
 
 A file's header says how long it is, at what rate and in how many channels (``soundfile.info``); a song is refused
-from the header alone when it is not a regular file, longer than ``MAX_SONG_S``, or at a rate no audio uses, so a
-tiny file whose header claims billions of frames costs nothing. The audio is then decoded block by block, keeping two
-channels, and decoding stops at ``MAX_SONG_S`` whatever the header said: a song's memory is bounded by its length,
-never by its header's claims or its channel count. Samples far beyond full scale (``MAX_SAMPLE``) are refused: no
-player plays them as music, and their powers would overflow the analysis.
+from the header alone when it is not a regular file, longer than ``MAX_SONG_S``, more frames than ``MAX_SONG_FRAMES``
+or at a rate no audio uses, so a tiny file whose header claims billions of frames costs nothing. The audio is then
+decoded block by block, keeping two channels, and decoding stops at those bounds whatever the header said: a song's
+memory is bounded, never by its header's claims or its channel count. Samples far beyond full scale (``MAX_SAMPLE``)
+are refused: no player plays them as music, and their powers would overflow the analysis.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ from stridebeat.errors import UsageError
 
 MIN_SONG_S = 3.0  # one 4/4 bar at 80 bpm, the slow end of what a runner runs to
 MAX_SONG_S = 15 * 60.0  # longer files (a DJ mix, an album) are cut into songs first
+# Decoded as stereo float32 a song takes 8 bytes a frame: this many frames bound it to 512 MiB (15 minutes at up to
+# 74 kHz; a high-rate file is converted to a common rate first).
+MAX_SONG_FRAMES = (512 << 20) // 8
 RATE_RANGE = (4000, 384000)  # the sample rates audio files are made at
 MAX_SAMPLE = 64.0  # +36 dBFS: float files may pass full scale a little, never by this much
 BLOCK_FRAMES = 1 << 16  # frames decoded at once
@@ -83,6 +86,12 @@ def song_header(path: str | os.PathLike[str]) -> SongHeader:
             "cut it into songs or choose a shorter one",
             key="music",
         )
+    if header.frames > MAX_SONG_FRAMES:
+        raise UsageError(
+            f"'{p.name}' holds {header.frames} frames at {header.samplerate} Hz, more than a song may "
+            f"({MAX_SONG_FRAMES}); convert it to 44.1 or 48 kHz",
+            key="music",
+        )
     return header
 
 
@@ -95,7 +104,7 @@ def _decode(p: Path, header: SongHeader) -> np.ndarray:
     """The file's audio as ``(n, 2)`` float32 at its own rate, at most ``MAX_SONG_S`` of it, block by block."""
     import soundfile as sf
 
-    limit = math.ceil(MAX_SONG_S * header.samplerate)
+    limit = min(math.ceil(MAX_SONG_S * header.samplerate), MAX_SONG_FRAMES)
     blocks, total, peak = [], 0, 0.0
     try:
         with sf.SoundFile(os.fspath(p)) as f:
