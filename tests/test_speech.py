@@ -203,3 +203,18 @@ def test_every_call_starts_at_its_marker():
     onsets = {track.frame_of(t) for t, _ in speech_events(job.schedule, job.voice, SR)}
     spoken = [c for c in job.schedule.cues if c.kind != "gun"]
     assert {marks[c.text] for c in spoken} == onsets  # each marker is where a phrase starts, and every phrase has one
+
+
+def test_every_cue_kind_has_its_row_and_the_timeline_writes_its_word():
+    """One table per cue kind (core/cues.py): a kind without a row would fail here; JSON keeps the plain words."""
+    import json
+
+    from stridebeat.core.cues import KINDS
+    from stridebeat.core.vocabulary import CueKind
+    from stridebeat.views.timeline import timeline, to_json
+
+    assert set(KINDS) == set(CueKind)
+    assert sorted(KINDS, key=lambda k: KINDS[k].say_rank)[:4] == ["rep", "marks", "set", "hold"]
+    data = json.loads(to_json(timeline(prepare({"time": "51"}))))
+    assert [c["kind"] for c in data["cues"]][:2] == ["marks", "set"]
+    assert {type(c["kind"]) for c in data["cues"]} == {str}
