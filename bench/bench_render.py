@@ -63,9 +63,10 @@ def paired(name: str, ours: list[str], ref: list[str], rounds: int, cwd: str) ->
 PEAK = """
 import resource, sys
 import stridebeat
+from stridebeat.core.session import job_track
 from stridebeat.core.render import Renderer
 job = stridebeat.build_job(cadence=180, duration=sys.argv[1], voice="none")
-for _ in Renderer(job.track()).blocks():
+for _ in Renderer(job_track(job)).blocks():
     pass
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """

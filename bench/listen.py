@@ -578,13 +578,15 @@ def band_figures(name: str, voice: str, **settings: str | list[str]) -> dict:
 
     import stridebeat
     from stridebeat.core.render import Renderer
+    from stridebeat.core.session import job_track
+    from stridebeat.music.job import track_with_music
 
     preset, values = BAND_JOBS[name]
     job = stridebeat.build_job(preset, **{**values, "voice": voice, **settings})
-    track = job.track()
+    track = track_with_music(job)[0]
     clicks = track.sound_ids == 0  # the footstrike click is the track's first sound
     if job.music is not None:
-        music = track.sound_ids >= len(_replace(job, music=None).track().sounds)
+        music = track.sound_ids >= len(job_track(job).sounds)
         clicks &= ~music
     else:
         music = np.zeros(len(clicks), dtype=bool)

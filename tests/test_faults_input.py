@@ -22,6 +22,7 @@ import pytest
 import stridebeat
 from conftest import write_preset
 from stridebeat.config import presets
+from stridebeat.core.session import job_track
 
 HUGE = "1" + "0" * 400
 
@@ -223,7 +224,7 @@ def test_the_longest_rest_a_refusal_names_renders(run, user_dir):
     )
     job = stridebeat.build_job("s", samplerate=22050)
     assert job.reps[0].rest_after_s == 3599.0
-    assert job.track().samplerate == 22050  # "fifty nine minutes fifty nine seconds" is said: no error
+    assert len(stridebeat.render_array(job)) > 22050 * 3599  # "fifty nine minutes fifty nine seconds" is said
 
 
 # -------------------------------------------------------------------------------------------------- preset paths
@@ -322,7 +323,8 @@ def test_a_duration_past_a_day_shows_what_was_given(run):
         "Error: --duration 86400 s with the lead-in and tail (2 s) is longer than the longest track (24 h): give "
         "23:59:58 or less"
     )
-    assert stridebeat.build_job(cadence=180, duration="23:59:58").track().samplerate == 44100  # what it names plays
+    job = stridebeat.build_job(cadence=180, duration="23:59:58")
+    assert job_track(job).n_frames <= 24 * 3600 * 44100  # what it names plays: within the longest track
 
 
 def test_a_session_nested_too_deep_names_the_file_given(run, user_dir):

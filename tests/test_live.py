@@ -19,6 +19,7 @@ from stridebeat.config.jobs import prepare
 from stridebeat.core import metronome as core_metronome
 from stridebeat.core import sounds
 from stridebeat.core.render import Renderer
+from stridebeat.core.session import job_track
 from stridebeat.errors import AudioDeviceError
 from stridebeat.live import devices as live_devices
 from stridebeat.live import player as live_player
@@ -53,7 +54,7 @@ def program_for(values: dict, **kwargs) -> live_program.Program:
 
 
 def export(values: dict) -> np.ndarray:
-    track = prepare(values).track()
+    track = job_track(prepare(values))
     out = np.zeros((track.n_frames, 2), dtype=np.float32)
     Renderer(track, max_block=track.n_frames).render(0, out)
     return out
@@ -144,7 +145,7 @@ def test_open_ended_metronome_equals_its_track():
     assert program.tempo is not None and program.n_frames is None
     n = 40 * SR
     expected = np.zeros((n, 2), dtype=np.float32)
-    Renderer(prepare(values, open_ended=True).track(), max_block=n).render(0, expected)
+    Renderer(job_track(prepare(values, open_ended=True)), max_block=n).render(0, expected)
     assert np.array_equal(render_in_blocks(program.source, n), expected)
 
 

@@ -22,6 +22,7 @@ from audiocheck import detect_onsets, match_onsets
 from soundserver import RATE, busy_cpus, running_server
 from stridebeat.config.jobs import prepare
 from stridebeat.core.render import Renderer
+from stridebeat.core.session import job_track
 
 pytestmark = pytest.mark.soundserver
 
@@ -34,7 +35,7 @@ SAME = 1e-4  # a float32 sink passes samples through; this still allows a 16-bit
 def export_samples(values: dict) -> tuple[np.ndarray, np.ndarray]:
     """What `render` writes for ``values`` (float32, before the file's quantisation) and the frames of its clicks."""
     job = prepare(values)
-    track = job.track()
+    track = job_track(job)
     out = np.zeros((track.n_frames, 2), dtype=np.float32)
     for start, block in Renderer(track).blocks():
         out[start : start + len(block)] = block

@@ -19,6 +19,7 @@ import soundfile as sf
 
 from stridebeat.config.jobs import prepare
 from stridebeat.core.schedule import metronome_schedule
+from stridebeat.core.session import job_track
 from stridebeat.core.track import SoundOptions, build_track
 from stridebeat.errors import UsageError
 from stridebeat.export.markers import audacity_labels, marker_chunks
@@ -72,7 +73,7 @@ def read_cues(path) -> list[tuple[int, str]]:
 def race(tmp_path_factory):
     """A 51 s 400 m written twice: with markers and without, from the same track."""
     job = prepare({"time": "51"})
-    track = job.track()
+    track = job_track(job)
     folder = tmp_path_factory.mktemp("race")
     plain = export_track(track, folder / "plain.wav")
     marked = export_track(track, folder / "marked.wav", markers=True)
@@ -166,7 +167,7 @@ def test_labels_of_any_length_keep_the_chunks_aligned(tmp_path):
 
 
 def test_no_markers_no_chunks(tmp_path):
-    track = prepare({"time": "51"}).track()
+    track = job_track(prepare({"time": "51"}))
     _, chunks = read_riff(export_track(track, tmp_path / "x.wav", markers=False))
     assert [c for c, _ in chunks] == [b"fmt ", b"data"]
     flac = export_track(track, tmp_path / "x.flac", markers=True)  # FLAC carries no cue points: not an error

@@ -27,12 +27,12 @@ aubio = pytest.importorskip(
     "aubio", reason="aubio, the independent beat checker, is not installed: pip install 'stridebeat[test]'"
 )
 
+from musicsynth import SR, beat_grid, race_steps, synth_song, tempo_change  # noqa: E402,F401  (shared by the music tests)
 from stridebeat.music import stretch as stretch_mod  # noqa: E402
 from stridebeat.music.analysis import BeatGrid, detect_beats, load_song  # noqa: E402
 from stridebeat.music.plan import MusicReport, SongSpan, music_track, steady_entry, true_peak_dbtp  # noqa: E402
 from stridebeat.music.stretch import ENGINES, timemap_stretch  # noqa: E402
 
-SR = 44100
 TOLERANCE_S = 0.015
 TONE_HZ = 1234.0
 # A short session for the music tests: two 200 m reps with a 40 s rest.
@@ -45,91 +45,15 @@ time = 25.0
 repeat = 2
 """
 
-needs_rubberband = pytest.mark.skipif(
+_rubberband_installed = pytest.mark.skipif(
     shutil.which("rubberband") is None and os.environ.get("STRIDEBEAT_REQUIRE_RUBBERBAND") != "1",
     reason="the rubberband program is not installed (apt-get install rubberband-cli)",
 )
 
 
-# ---------------------------------------------------------------------------------------------------------- synthesis
-def _decay(n: int, tau_s: float) -> np.ndarray:
-    return np.exp(-np.arange(n) / (tau_s * SR))
-
-
-def synth_song(
-    beats_s: np.ndarray, duration_s: float, *, swing: float = 0.5, tone_hz: float | None = None, seed: int = 0
-) -> np.ndarray:
-    """A band on the given beats: ``(n, 2)`` float32. ``swing`` is where the off-beat hat sits (0.5 straight, 2/3
-    swung); ``tone_hz`` adds a steady sine for pitch checks."""
-    rng = np.random.default_rng(seed)
-    n = round(duration_s * SR)
-    out = np.zeros(n)
-    beats = np.asarray(beats_s, dtype=np.float64)
-    ibis = np.diff(beats, append=2 * beats[-1] - beats[-2])
-    tk = np.arange(round(0.25 * SR)) / SR
-    kick = np.sin(2 * np.pi * (45 * tk + 75 * 0.03 * (1 - np.exp(-tk / 0.03)))) * _decay(tk.size, 0.12)
-    ns = round(0.18 * SR)
-    snare = 0.5 * rng.standard_normal(ns) * _decay(ns, 0.05) + 0.4 * np.sin(
-        2 * np.pi * 185 * np.arange(ns) / SR
-    ) * _decay(ns, 0.06)
-    nh = round(0.05 * SR)
-    hat = np.diff(rng.standard_normal(nh + 1)) * _decay(nh, 0.012)
-    roots = [55.0, 55.0 * 2 ** (5 / 12), 55.0 * 2 ** (7 / 12), 55.0 * 2 ** (3 / 12)]
-
-    def add(sig: np.ndarray, at_s: float, gain: float) -> None:
-        i = round(at_s * SR)
-        if 0 <= i < n:
-            m = min(sig.size, n - i)
-            out[i : i + m] += gain * sig[:m]
-
-    for j, (b, ibi) in enumerate(zip(beats, ibis, strict=True)):
-        add(kick, b, 0.8)
-        if j % 2 == 1:
-            add(snare, b, 0.35)
-        add(hat, b, 0.12)
-        add(hat, b + swing * ibi, 0.09)
-        root = roots[(j // 4) % 4]
-        tb = np.arange(round(0.9 * ibi * SR)) / SR
-        bass = sum(np.sin(2 * np.pi * root * h * tb) / h for h in (1, 2, 3))
-        add(bass * np.minimum(1, tb / 0.008) * _decay(tb.size, 0.25), b, 0.18)
-        if j % 4 == 0:
-            tc = np.arange(round(min(4 * ibi, duration_s - b) * SR)) / SR
-            env = np.minimum(1, tc / 0.04) * np.minimum(1, (tc[-1] - tc) / 0.05)
-            add(sum(np.sin(2 * np.pi * root * 4 * r * tc) for r in (1, 2 ** (4 / 12), 2 ** (7 / 12))) * env, b, 0.05)
-    if tone_hz:
-        out += 0.15 * np.sin(2 * np.pi * tone_hz * np.arange(n) / SR)
-    out *= 0.7
-    return np.stack([out, out], axis=1).astype(np.float32)
-
-
-def beat_grid(bpm: float, duration_s: float, first_s: float = 0.5) -> np.ndarray:
-    return np.arange(first_s, duration_s - 0.3, 60.0 / bpm)
-
-
-def tempo_change(bpm1: float, bpm2: float, duration_s: float, change_s: float, first_s: float = 0.5) -> np.ndarray:
-    a = np.arange(first_s, change_s, 60.0 / bpm1)
-    return np.r_[a, np.arange(a[-1] + 60.0 / bpm2, duration_s - 0.3, 60.0 / bpm2)]
-
-
-def race_steps(
-    duration_s: float = 51.0,
-    *,
-    start: float = 180.0,
-    top: float = 235.0,
-    ramp_s: float = 5.0,
-    settle: float = 228.0,
-    settle_at_s: float = 30.0,
-) -> np.ndarray:
-    """Footstrike times of a 400 m shape: 180 → 235 spm in 5 s, fading to 228 spm by 30 s, then held."""
-    dt = 0.001
-    t = np.arange(0.0, duration_s + dt, dt)
-    spm = np.where(
-        t < ramp_s,
-        start + (top - start) * t / ramp_s,
-        np.where(t < settle_at_s, top + (settle - top) * (t - ramp_s) / (settle_at_s - ramp_s), settle),
-    )
-    phase = np.r_[0.0, np.cumsum(0.5 * (spm[1:] + spm[:-1]) / 60.0 * dt)]
-    return np.interp(np.arange(int(phase[-1]) + 1), phase, t)
+def needs_rubberband(test):
+    """Rubber Band stretches run for seconds each: the slow suite (CI) runs them, the README's command skips them."""
+    return pytest.mark.slow(_rubberband_installed(test))
 
 
 # ------------------------------------------------------------------------------------------- the independent checker
@@ -315,6 +239,7 @@ COVERED = {"clean": 0.8, "crisp": 0.95}
 
 @pytest.mark.parametrize("engine", sorted(COVERED))
 @pytest.mark.parametrize("kind", list(SONGS))
+@pytest.mark.slow  # the rendered fixture stretches with Rubber Band
 def test_the_music_beats_land_on_footstrikes(rendered, race, kind, engine):
     track, report = rendered[kind] if engine == "clean" else rendered[engine, kind]
     planned = race[report.beat_step]
@@ -325,6 +250,7 @@ def test_the_music_beats_land_on_footstrikes(rendered, race, kind, engine):
 
 
 @pytest.mark.parametrize("kind", list(SONGS))
+@pytest.mark.slow  # the rendered fixture stretches with Rubber Band
 def test_a_steady_tone_keeps_its_pitch(rendered, kind):
     track, report = rendered[kind]
     span = report.spans[0]
@@ -333,6 +259,7 @@ def test_a_steady_tone_keeps_its_pitch(rendered, kind):
     assert abs(peak_hz(x, 1100, 1400) / TONE_HZ - 1) < 0.01
 
 
+@pytest.mark.slow  # the rendered fixture stretches with Rubber Band
 def test_the_report_describes_the_track(rendered, race):
     track, report = rendered["straight"]
     assert isinstance(report, MusicReport) and track.dtype == np.float32 and track.shape[1] == 2
@@ -353,6 +280,7 @@ def test_the_report_describes_the_track(rendered, race):
     assert not hasattr(report.spans[0], "__dict__") and isinstance(report.spans[0], SongSpan)
 
 
+@pytest.mark.slow  # the rendered fixture stretches with Rubber Band
 def test_loudness_is_minus_16_lufs_with_a_true_peak_under_minus_1(rendered):
     import pyloudnorm
 

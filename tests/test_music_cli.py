@@ -26,6 +26,9 @@ if shutil.which("rubberband") is None and os.environ.get("STRIDEBEAT_REQUIRE_RUB
 
 from scipy.signal import butter, sosfilt  # noqa: E402  (librosa's dependency)
 
+# Every test here renders music through Rubber Band or in a fresh process: the slow suite (CI) runs them.
+pytestmark = pytest.mark.slow
+
 from test_music import COVERED, SESSION, SR, beat_grid, kick_onsets, synth_song  # noqa: E402
 
 TOL_S = 0.015
@@ -220,9 +223,9 @@ def test_an_open_ended_metronome_with_music_is_refused(run_cli, songs):
 
 
 def test_without_rubberband_music_says_how_to_install_it(run_cli, tmp_path, songs, monkeypatch):
-    from stridebeat.config import music
+    from stridebeat.music import stretch
 
-    monkeypatch.setattr(music.shutil, "which", lambda name: None)
+    monkeypatch.setattr(stretch.shutil, "which", lambda name: None)
     r = run_cli("render", "--time", "51", "--music", f"{songs}/a.wav", "-o", tmp_path / "x.wav")
     assert r.code == 2
     assert r.err.strip().endswith(
@@ -272,7 +275,9 @@ def test_live_plays_the_music_sample_for_sample_as_the_export(songs):
     except AudioDeviceError as exc:
         unavailable(str(exc), what="PortAudio")  # a skip here, a failure in CI (STRIDEBEAT_REQUIRE_SOUNDSERVER)
     values = {"distance": 200, "time": "24", "music": [str(songs / "a.wav")], "voice": "none", "samplerate": 48000}
-    track = prepare(values).track()
+    from stridebeat.music.job import track_with_music
+
+    track, _ = track_with_music(prepare(values))
     expected = np.zeros((track.n_frames, 2), dtype=np.float32)
     Renderer(track, max_block=track.n_frames).render(0, expected)
     assert len(track.sounds) > 40  # the music is in the track, in chunks of a second

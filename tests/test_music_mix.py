@@ -29,10 +29,15 @@ from stridebeat.core.render import Renderer  # noqa: E402
 from stridebeat.music import limiter  # noqa: E402
 from test_music import SESSION, SONGS, SR, TONE_HZ, beat_grid, race_steps, synth_song  # noqa: E402
 
-needs_rubberband = pytest.mark.skipif(
+_rubberband_installed = pytest.mark.skipif(
     shutil.which("rubberband") is None and os.environ.get("STRIDEBEAT_REQUIRE_RUBBERBAND") != "1",
     reason="the rubberband program is not installed (apt-get install rubberband-cli)",
 )
+
+
+def needs_rubberband(test):
+    """Rubber Band stretches run for seconds each: the slow suite (CI) runs them, the README's command skips them."""
+    return pytest.mark.slow(_rubberband_installed(test))
 
 
 def lufs(x: np.ndarray) -> float:
@@ -146,6 +151,7 @@ def stems():
 
 
 @pytest.mark.parametrize("kind", [*SONGS, "hot"])
+@pytest.mark.slow  # the stems fixture stretches with Rubber Band
 def test_the_stem_is_minus_16_lufs_under_minus_1_dbtp(stems, kind):
     audio, report = stems[kind]
     music = audio[report.start_frame : report.end_frame]
@@ -156,6 +162,7 @@ def test_the_stem_is_minus_16_lufs_under_minus_1_dbtp(stems, kind):
     assert 0.0 <= s.share_1db <= s.share <= 1.0 and s.mean_db <= s.max_db
 
 
+@pytest.mark.slow  # the stems fixture stretches with Rubber Band
 def test_the_limiter_works_on_the_hot_song_and_only_on_its_peaks(stems):
     audio, report = stems["hot"]
     assert abs(report.loudness_lufs + 16.0) <= 0.2  # one gain alone would leave it over 1 dB under −16 LUFS
@@ -175,8 +182,11 @@ def song_file(tmp_path_factory):
 
 def layers(job):
     """The job's mixed track, its music layer alone, the rest of it alone, and the same job's track without music."""
-    track, mix = job.track_with_music()
-    bare = dataclasses.replace(job, music=None).track()
+    from stridebeat.core.session import job_track
+    from stridebeat.music.job import track_with_music
+
+    track, mix = track_with_music(job)
+    bare = job_track(job)
     is_music = (track.sound_ids >= len(bare.sounds))[:, None]
     music = dataclasses.replace(track, gains=np.where(is_music, track.gains, 0).astype(np.float32))
     others = dataclasses.replace(track, gains=np.where(is_music, 0, track.gains).astype(np.float32))

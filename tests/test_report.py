@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from stridebeat.config.jobs import assemble, prepare
+from stridebeat.config.jobs import prepare
+from stridebeat.core.session import assemble, job_track
 from stridebeat.views.report import summary_after_render
 
 
 def test_race_summary():
     job = prepare({"time": "51", "voice": "none"})
-    track = job.track()
+    track = job_track(job)
     lines = summary_after_render(track, job, "race51.wav")
     # 5 s lead-in, the 51 s race, the finish chime (0.24 s) ringing past the line, then the 2 s tail.
     frames = round(5 * 44100) + round(51 * 44100) + round(0.24 * 44100) + round(2 * 44100)
@@ -31,7 +32,7 @@ def test_race_summary():
 
 def test_metronome_summary():
     job = prepare({"cadence": "190", "duration": "90s"})
-    lines = summary_after_render(job.track(), job, "drills.wav")
+    lines = summary_after_render(job_track(job), job, "drills.wav")
     assert lines[0].startswith("wrote drills.wav: 1:32.00 (")  # 90 s and the 2 s tail
     assert lines[1:] == [f"metronome: {len(job.schedule.steps_s)} clicks at 190.0 spm"]
 
@@ -41,7 +42,7 @@ def test_session_summary_one_line_per_rep():
     race, metronome = prepare({"time": "51", "voice": "none"}), prepare({"cadence": "190", "duration": "60s"})
     reps = [replace(race.reps[0], label="400", rest_after_s=300.0 - 51.0), replace(metronome.reps[0], label="drills")]
     job = assemble("mixed", reps, sound=race.sound, voice=race.voice)
-    track = job.track()
+    track = job_track(job)
     lines = summary_after_render(track, job, "session.wav")
     held = race.reps[0].planned.held_cadence_spm
     assert track.origin_frame == 5 * 44100  # 5 s before the first gun

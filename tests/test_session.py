@@ -13,8 +13,9 @@ import soundfile as sf
 from audiocheck import detect_onsets, match_onsets, read_audio
 from conftest import write_preset
 from stridebeat.config import presets
-from stridebeat.config.jobs import Job, prepare, prepare_preset
+from stridebeat.config.jobs import prepare, prepare_preset
 from stridebeat.core.clock import format_time, say_duration
+from stridebeat.core.session import Job
 
 REST_KINDS = ("rest", "remaining", "countdown", "next")
 
@@ -384,3 +385,29 @@ def test_voiced_session_puts_the_rest_before_the_start_sequence():
         }
     )
     assert [c.kind for c in single.schedule.cues][:3] == ["marks", "set", "gun"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"time": "51"}, {"time": "51", "lead_in": "12s", "samplerate": "48000"}, {"cadence": "190", "duration": "1m"}],
+)
+def test_the_gun_offset_and_markers_come_from_the_job_alone(values):
+    """What a rendered track says about its gun and markers, the job says without rendering."""
+    from stridebeat.core.session import gun_offset_s, job_marks, job_track
+
+    job = prepare(values)
+    track = job_track(job)
+    assert gun_offset_s(job) == track.origin_frame / track.samplerate
+    assert job_marks(job) == track.marks
+    assert job_marks(job, 22050) == job_track(job, samplerate=22050).marks
+
+
+def test_the_gun_offset_of_a_session_is_its_first_guns_place_in_the_audio():
+    from stridebeat.core.session import gun_offset_s, job_marks, job_track
+
+    job = prepare_preset("rhythm-3x500", {})
+    track = job_track(job)
+    assert gun_offset_s(job) == track.origin_frame / track.samplerate
+    assert job_marks(job) == track.marks
+    gun = next(frame for frame, label in track.marks if label.endswith(": gun"))
+    assert gun == track.origin_frame  # the first gun is the job's clock zero

@@ -14,6 +14,7 @@ import stridebeat
 from audiocheck import detect_onsets
 from stridebeat.config.jobs import prepare
 from stridebeat.core.render import Renderer
+from stridebeat.core.session import job_track
 
 SR = 44100
 COMMON = {"time": "51", "lead_in": "10", "volume": "-6", "duck": "0", "split_tone": "false", "samplerate": str(SR)}
@@ -29,7 +30,7 @@ def render(track) -> np.ndarray:
 def race():
     voiced = prepare({**COMMON, "voice": "female"})
     bare = prepare({**COMMON, "voice": "none"})
-    a, b = voiced.track(), bare.track()
+    a, b = job_track(voiced), job_track(bare)
     n = min(a.n_frames, b.n_frames)
     diff = render(a)[:n].astype(np.float64) - render(b)[:n]
     return voiced, a, diff
@@ -61,7 +62,7 @@ def test_the_clicks_are_untouched_where_nobody_speaks(race):
 def test_clicks_keep_sounding_under_speech_and_are_ducked():
     """With the default 10 dB duck, a click under a phrase is lowered by exactly that much, never removed."""
     job = prepare({"time": "51", "voice": "female"})
-    track = job.track()
+    track = job_track(job)
     speech = [
         (o, o + len(track.sounds[s])) for o, s in zip(track.onsets, track.sound_ids) if len(track.sounds[s]) > SR // 4
     ]
@@ -74,7 +75,7 @@ def test_clicks_keep_sounding_under_speech_and_are_ducked():
 
 
 def test_peak_stays_at_or_below_minus_1_dbfs_with_speech():
-    track = prepare({"time": "48", "voice": "male", "calls": "both", "accent": "2", "pan": "true"}).track()
+    track = job_track(prepare({"time": "48", "voice": "male", "calls": "both", "accent": "2", "pan": "true"}))
     assert np.max(np.abs(render(track))) <= 10 ** (-1 / 20) + 1e-6
 
 
@@ -92,10 +93,11 @@ def listen():
 def test_calls_in_a_rendered_race_are_heard_over_its_clicks(listen, voice):
     import soxr
 
-    from stridebeat.core.speech import _say_rank, words_for
+    from stridebeat.core.cues import KINDS
+    from stridebeat.core.speech import words_for
 
     job = prepare({"time": "49.5", "voice": voice, "samplerate": str(SR)})
-    track = job.track()
+    track = job_track(job)
     mix = render(track).mean(axis=1)
     heard, expected = [], []
     for cue in job.schedule.cues:
@@ -108,7 +110,9 @@ def test_calls_in_a_rendered_race_are_heard_over_its_clicks(listen, voice):
         heard.append(listen(pcm))
         # Cues at one moment are one phrase: at 200 m, "hold" and then the time.
         same = [c for c in job.schedule.cues if c.t_s == cue.t_s]
-        expected.append(" ".join(w for c in sorted(same, key=_say_rank) for w in words_for(c, job.voice)))
+        expected.append(
+            " ".join(w for c in sorted(same, key=lambda c: KINDS[c.kind].say_rank) for w in words_for(c, job.voice))
+        )
     assert len(expected) == 4  # "on your marks" and the calls at 100, 200 and 300 m
     assert heard[0] == "on your marks"
     # Each split call is the planned elapsed time ("twelve point five"); at most one of three may be misheard.
@@ -125,7 +129,7 @@ def test_start_sequence_marks_settle_set_hold_gun():
     assert [c.kind for c in job.schedule.cues[:3]] == ["marks", "set", "gun"]
     assert _cue(job, "set").t_s == pytest.approx(-1.8, abs=1e-12)
     assert _cue(job, "marks").t_s == pytest.approx(-7.8, abs=1e-12)  # settle 6 s, then set, then 1.8 s to the gun
-    track = job.track()
+    track = job_track(job)
     assert track.origin_frame == round((7.8 + 2.0) * 44100)  # 2 s of quiet before "on your marks"
 
 
@@ -140,21 +144,21 @@ def test_a_cue_lead_moves_the_call_but_not_its_marker():
     plain, early = prepare({"time": "51"}), prepare({"time": "51", "cue_lead": "0.5"})
     split, lead = _cue(plain, "split"), _cue(early, "split")
     assert lead.t_s == pytest.approx(split.t_s - 0.5, abs=1e-12) and lead.at_s == pytest.approx(split.t_s, abs=1e-12)
-    track = early.track()
+    track = job_track(early)
     assert (track.frame_of(split.t_s), split.text) in track.marks  # the marker stays on the 100 m mark itself
 
 
 def test_bare_click_track_has_no_speech_and_chimes_instead():
     job = prepare({"time": "51", "voice": "none"})
     assert {c.kind for c in job.schedule.cues} == {"gun", "split", "hold", "finish"}
-    track = job.track()
+    track = job_track(job)
     assert max(len(s) for s in track.sounds) < SR // 2  # clicks, the gun and the chime: no phrase
 
 
 # --- Calls a coach would say. ---
 def test_every_call_of_a_race_and_a_session_is_spoken_from_the_vocabulary():
-    from stridebeat.core.schedule import CUE_KINDS
     from stridebeat.core.speech import words_for
+    from stridebeat.core.vocabulary import CUE_KINDS
     from stridebeat.core.voice import VOCABULARY
 
     session = stridebeat.build_job("rhythm-3x500")
@@ -194,8 +198,23 @@ def test_every_call_starts_at_its_marker():
     from stridebeat.core.speech import speech_events
 
     job = prepare({"time": "51"})
-    track = job.track()
+    track = job_track(job)
     marks = {label: frame for frame, label in track.marks}
     onsets = {track.frame_of(t) for t, _ in speech_events(job.schedule, job.voice, SR)}
     spoken = [c for c in job.schedule.cues if c.kind != "gun"]
     assert {marks[c.text] for c in spoken} == onsets  # each marker is where a phrase starts, and every phrase has one
+
+
+def test_every_cue_kind_has_its_row_and_the_timeline_writes_its_word():
+    """One table per cue kind (core/cues.py): a kind without a row would fail here; JSON keeps the plain words."""
+    import json
+
+    from stridebeat.core.cues import KINDS
+    from stridebeat.core.vocabulary import CueKind
+    from stridebeat.views.timeline import timeline, to_json
+
+    assert set(KINDS) == set(CueKind)
+    assert sorted(KINDS, key=lambda k: KINDS[k].say_rank)[:4] == ["rep", "marks", "set", "hold"]
+    data = json.loads(to_json(timeline(prepare({"time": "51"}))))
+    assert [c["kind"] for c in data["cues"]][:2] == ["marks", "set"]
+    assert {type(c["kind"]) for c in data["cues"]} == {str}

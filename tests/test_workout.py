@@ -9,7 +9,7 @@ import garmin_fit_sdk
 import pytest
 
 import stridebeat
-from stridebeat.config.jobs import Job
+from stridebeat.core.session import Job
 from stridebeat.errors import OutputError, UsageError
 from stridebeat.export.fit import Repeat, WorkoutStep
 from stridebeat.export.workout import DEFAULT_TOLERANCE_SPM, workout_for

@@ -33,9 +33,9 @@ if TYPE_CHECKING:
         stride_model,
         timeline,
     )
-    from stridebeat.config.jobs import Job, Rep
     from stridebeat.config.presets import Preset
     from stridebeat.core.schedule import PlannedRace
+    from stridebeat.core.session import Job, Rep
     from stridebeat.core.stride import StrideModel
     from stridebeat.errors import StridebeatError, UsageError
 
@@ -61,8 +61,8 @@ _EXPORTS = {
             "timeline",
         )
     },
-    "Job": "stridebeat.config.jobs",
-    "Rep": "stridebeat.config.jobs",
+    "Job": "stridebeat.core.session",
+    "Rep": "stridebeat.core.session",
     "Preset": "stridebeat.config.presets",
     "PlannedRace": "stridebeat.core.schedule",
     "StrideModel": "stridebeat.core.stride",

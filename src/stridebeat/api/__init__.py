@@ -27,10 +27,11 @@ import numpy as np
 
 from stridebeat.api.outputs import Output, OutputKind, Rendered, check_outputs, publish, render
 from stridebeat.config import gate, jobs, settings, validate
-from stridebeat.config.jobs import Job
 from stridebeat.core import schedule
 from stridebeat.core.schedule import PlannedRace
+from stridebeat.core.session import Job, job_track
 from stridebeat.core.stride import StrideModel
+from stridebeat.core.track import Track
 from stridebeat.errors import UsageError
 
 __all__ = [
@@ -115,17 +116,26 @@ def render_array(job: Job, *, samplerate: int | None = None) -> np.ndarray:
     validate.instance(job, Job, what="job")
     if samplerate is not None:
         samplerate = settings.parse_values({"samplerate": samplerate})["samplerate"]
-    renderer = Renderer(job.track(samplerate=samplerate))
+    renderer = Renderer(_track(job, samplerate=samplerate))
     out = np.empty((renderer.n_frames, 2), dtype=np.float32)
     for start, block in renderer.blocks():
         out[start : start + len(block)] = block
     return out
 
 
+def _track(job: Job, *, samplerate: int | None = None) -> Track:
+    """The job's track, with its music when it has songs (the music package loads only then)."""
+    if job.music is None:
+        return job_track(job, samplerate=samplerate)
+    from stridebeat.music.job import track_with_music
+
+    return track_with_music(job, samplerate=samplerate)[0]
+
+
 def timeline(job: Job, *, gun_offset_s: float | None = None) -> dict[str, Any]:
     """The job as data (the timeline JSON of the README): plan, every step and cue, times from the gun; with music,
     where each song's beats land (its songs are analysed, nothing is stretched: ``stridebeat plan --json``)."""
-    from stridebeat.config.music import plan_music
+    from stridebeat.music.job import plan_music
     from stridebeat.views.timeline import timeline as make
 
     validate.instance(job, Job, what="job")

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 from stridebeat.errors import OutputError, UsageError
 
 if TYPE_CHECKING:
-    from stridebeat.config.jobs import Job
-    from stridebeat.config.music import MusicMix
     from stridebeat.core.races import Race
+    from stridebeat.core.session import Job
     from stridebeat.core.track import Track
+    from stridebeat.music.job import MusicMix
 
 Progress = Callable[[int, int], None]
 Writer = Callable[[Path], None]
@@ -132,6 +132,7 @@ def _write_fit(ctx: _Context, tmp: Path, target: Path) -> None:
 
 
 def _write_timeline(ctx: _Context, tmp: Path, target: Path) -> None:
+    from stridebeat.core.session import gun_offset_s
     from stridebeat.views.timeline import timeline, to_json
 
     music = ctx.music if ctx.music is not None else _music_map(ctx)
@@ -140,10 +141,10 @@ def _write_timeline(ctx: _Context, tmp: Path, target: Path) -> None:
 
 
 def _write_labels(ctx: _Context, tmp: Path, target: Path) -> None:
+    from stridebeat.core.session import job_marks
     from stridebeat.export.markers import audacity_labels
 
-    track = _clicks(ctx.job)
-    _write_bytes(tmp, audacity_labels(track.marks, track.samplerate).encode("utf-8"))
+    _write_bytes(tmp, audacity_labels(job_marks(ctx.job), ctx.job.sound.samplerate).encode("utf-8"))
 
 
 def _write_plot(ctx: _Context, tmp: Path, target: Path) -> None:
@@ -264,7 +265,7 @@ def render(
     if audio:
         from stridebeat.export.audio import check_track
 
-        ctx.track, ctx.music = job.track_with_music()
+        ctx.track, ctx.music = _audio(job)
         for out in audio:
             check_track(ctx.track, out.path)
         ctx.audio_total = ctx.track.n_frames * len(audio)
@@ -274,7 +275,7 @@ def render(
 
 def _check_arguments(job: Any, *, force: Any, markers: Any, progress: Any) -> None:
     from stridebeat.config import validate
-    from stridebeat.config.jobs import Job
+    from stridebeat.core.session import Job
 
     validate.instance(job, Job, what="job")
     validate.flag(force, what="force")
@@ -317,25 +318,21 @@ def publish(
     return targets
 
 
-def gun_offset_s(job: Job) -> float:
-    """Where the (first) gun falls in the job's audio file, in seconds: from the job, no audio rendered."""
-    track = _clicks(job)
-    return track.origin_frame / track.samplerate
+def _audio(job: Job) -> tuple[Track, MusicMix | None]:
+    if job.music is None:  # the music package loads only for music
+        from stridebeat.core.session import job_track
 
+        return job_track(job), None
+    from stridebeat.music.job import track_with_music
 
-def _clicks(job: Job) -> Track:
-    # The clicks alone place the gun and the marks exactly where the full track does: voice and music only add
-    # sounds on the same grid.
-    from stridebeat.core.track import build_track
-
-    return build_track(job.schedule, job.sound)
+    return track_with_music(job)
 
 
 def _music_map(ctx: _Context) -> Any:
     if ctx.job.music is None:
         return None
     if ctx.music_map is None:
-        from stridebeat.config.music import plan_music
+        from stridebeat.music.job import plan_music
 
         ctx.music_map = plan_music(ctx.job)
     return ctx.music_map

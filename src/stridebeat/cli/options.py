@@ -9,7 +9,7 @@ import click
 from stridebeat.config.settings import SETTINGS, Setting
 
 if TYPE_CHECKING:
-    from stridebeat.config.jobs import Job
+    from stridebeat.core.session import Job
 
 
 def _option(setting: Setting, *, hide: bool = False):

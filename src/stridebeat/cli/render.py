@@ -82,7 +82,7 @@ def plan_cmd(
         raise click.UsageError(f"{preset} is a plain metronome: there is no race plan to show; render or play it")
     music = None
     if job.music is not None:  # the songs' tempo and where their beats land, as render maps them (nothing stretched)
-        from stridebeat.config.music import plan_music
+        from stridebeat.music.job import plan_music
 
         music = plan_music(job)
     if plot is not None:

@@ -20,15 +20,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from stridebeat.core.profile import Coeffs, Profile, exp_moments
-from stridebeat.core.vocabulary import SEXES, STARTS, STRATEGIES
+from stridebeat.core.vocabulary import SEXES, STARTS, STRATEGIES, Start, Strategy
 from stridebeat.errors import PlanError
 
 # Reaction time of elite 400 m runners out of the blocks is 0.15–0.18 s; a standing or rolling start is
 # timed from the runner's own first movement.
-REACTION_S = {"blocks": 0.15, "standing": 0.0, "rolling": 0.0}
+REACTION_S: dict[str, float] = {Start.BLOCKS: 0.15, Start.STANDING: 0.0, Start.ROLLING: 0.0}
 # τ ≈ 1 s across levels (Clark & Ryan 2022), 1.39 s for Bolt's 9.69: 1.2 s is inside the published range. A standing
 # start loses the push against the blocks, but its time constant is of the same order.
-TAU_S = {"blocks": 1.2, "standing": 1.2, "rolling": 1.2}
+TAU_S: dict[str, float] = dict.fromkeys(STARTS, 1.2)
 
 # World records and world bests (men's: the fastest anyone has run), from World Athletics' record lists: 100 m 9.58 and
 # 200 m 19.19 (Bolt 2009), 300 m 30.81 (van Niekerk 2017, world best), 400 m 43.03 (van Niekerk 2016), 600 m 1:12.81
@@ -129,8 +129,8 @@ class RacePlan:
 
     distance_m: float = 400.0
     target_time_s: float
-    start: str = "blocks"
-    strategy: str = "race"
+    start: str = Start.BLOCKS
+    strategy: str = Strategy.RACE
     splits_s: tuple[float, ...] | None = None
     first_half_share: float | None = None
     fade: float | None = None
@@ -145,7 +145,7 @@ class RacePlan:
             raise PlanError(f"unknown sex {self.sex!r}: use M or F")
         if self.reaction_time_s is not None:
             lo, hi = REACTION_RANGE_S
-            if self.start != "blocks":
+            if self.start != Start.BLOCKS:
                 raise PlanError("a reaction time goes with a blocks start: leave out --reaction, or use --start blocks")
             if not (math.isfinite(self.reaction_time_s) and lo <= self.reaction_time_s <= hi):
                 raise PlanError(f"reaction time {self.reaction_time_s:g} s is out of range: give {lo:g} to {hi:g} s")
@@ -153,15 +153,15 @@ class RacePlan:
             raise PlanError(f"unknown start {self.start!r}: use one of {', '.join(STARTS)}")
         if self.strategy not in STRATEGIES:
             raise PlanError(f"unknown strategy {self.strategy!r}: use one of {', '.join(STRATEGIES)}")
-        if self.like is not None and self.strategy != "custom":
+        if self.like is not None and self.strategy != Strategy.CUSTOM:
             raise PlanError("a plan paced like a race follows its splits: use --strategy custom")
-        if self.strategy == "custom":
+        if self.strategy == Strategy.CUSTOM:
             self._check_splits()
         elif self.splits_s is not None:
             raise PlanError("--splits goes with --strategy custom")
         if self.first_half_share is not None and self.fade is not None:
             raise PlanError("give either the first-half share or the fade, not both")
-        if self.strategy != "race" and (self.first_half_share is not None or self.fade is not None):
+        if self.strategy != Strategy.RACE and (self.first_half_share is not None or self.fade is not None):
             raise PlanError("the first-half share and the fade shape --strategy race only")
         t = self.target_time_s
         if not (math.isfinite(t) and t > 0):
@@ -187,7 +187,7 @@ class RacePlan:
         *,
         distance_m: float = 400.0,
         target_time_s: float | None = None,
-        start: str = "blocks",
+        start: str = Start.BLOCKS,
         allow_record: bool = False,
         sex: str | None = None,
         reaction_time_s: float | None = None,
@@ -200,7 +200,7 @@ class RacePlan:
         return cls(
             distance_m=distance_m,
             target_time_s=sum(splits),
-            strategy="custom",
+            strategy=Strategy.CUSTOM,
             splits_s=splits,
             start=start,
             allow_record=allow_record,
@@ -287,7 +287,7 @@ def race_shape(plan: RacePlan) -> FadeShape:
 
 def _fade_profile(plan: RacePlan, fade: float, shape: FadeShape | None = None) -> Profile:
     react = plan.reaction_s
-    a = 0.0 if plan.start == "rolling" else 1.0
+    a = 0.0 if plan.start == Start.ROLLING else 1.0
     tau = TAU_S[plan.start] if shape is None else shape.tau_s
     h1, h2, h3 = (0.0, 0.0, 1.0) if shape is None else shape.poly()
     u_end = plan.target_time_s - react
@@ -350,7 +350,7 @@ def _custom_profile(plan: RacePlan) -> Profile:
     equals its length exactly. That leaves one degree of freedom, used to make g as flat as possible (least change
     between knots), which keeps a jumpy list of splits from turning into an oscillating speed."""
     react, tau = plan.reaction_s, TAU_S[plan.start]
-    a = 0.0 if plan.start == "rolling" else 1.0
+    a = 0.0 if plan.start == Start.ROLLING else 1.0
     splits = np.asarray(plan.splits_s)
     marks = np.asarray(plan.split_marks_m)
     lengths = np.diff(np.concatenate([[0.0], marks]))
@@ -383,20 +383,17 @@ def _custom_profile(plan: RacePlan) -> Profile:
 
 def build_profile(plan: RacePlan) -> Profile:
     """The velocity profile of a plan; raises PlanError when the numbers cannot describe a run."""
-    if plan.strategy == "even":
+    if plan.strategy == Strategy.EVEN:
         prof = _fade_profile(plan, 0.0)
-    elif plan.strategy == "custom":
+    elif plan.strategy == Strategy.CUSTOM:
         prof = _custom_profile(plan)
     else:
-        if plan.fade is not None:
-            lo, hi = FADE_RANGE
-            if not lo <= plan.fade <= hi:
-                raise PlanError(f"fade {plan.fade:.0%} is out of range: give {lo:.0%} to {hi:.0%} of peak speed")
-            fade = plan.fade
-        elif plan.first_half_share is not None:
+        lo, hi = FADE_RANGE
+        if plan.fade is not None and not lo <= plan.fade <= hi:
+            raise PlanError(f"fade {plan.fade:.0%} is out of range: give {lo:.0%} to {hi:.0%} of peak speed")
+        fade = plan.fade
+        if fade is None and plan.first_half_share is not None:
             fade = fade_for_share(plan, plan.first_half_share)
-        else:
-            fade = race_shape(plan).fade
-        prof = _fade_profile(plan, fade, race_shape(plan))
+        prof = _fade_profile(plan, race_shape(plan).fade if fade is None else fade, race_shape(plan))
     prof.check_positive(plan.target_time_s)
     return prof

@@ -18,6 +18,7 @@ from stridebeat.core.clock import format_time
 from stridebeat.core.plan import RacePlan, build_profile
 from stridebeat.core.profile import Profile
 from stridebeat.core.stride import Cadence, StrideModel, cadence_for
+from stridebeat.core.vocabulary import CueKind
 from stridebeat.errors import PlanError
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ class Cue:
     """Something to announce at time ``t_s`` (seconds from the gun; negative before it)."""
 
     t_s: float
-    kind: str  # see CUE_KINDS
+    kind: CueKind  # how it sounds: stridebeat.core.cues.KINDS
     text: str  # what a person reads (timeline JSON, markers, labels)
     distance_m: float | None = None
     value: float | None = None  # the number the cue speaks: elapsed time, rest length, countdown count
@@ -48,12 +49,6 @@ class Cue:
     def at_s(self) -> float:
         """The moment the cue marks (markers and labels sit here, whatever the call's lead)."""
         return self.t_s if self.mark_s is None else self.mark_s
-
-
-# marks, set: start commands (before the gun) · gun · split, finish: value = planned elapsed time · hold: start of the
-# held cadence · rest: value = rest length · remaining: value = seconds of rest left · countdown: value = count ·
-# next: the next rep's start is coming · rep: a rep begins (value = rep number)
-CUE_KINDS = ("marks", "set", "gun", "split", "hold", "finish", "rest", "remaining", "countdown", "next", "rep")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -193,15 +188,48 @@ def plan_race(plan: RacePlan, stride: StrideModel | None = None, *, hold_last_m:
     if not (math.isfinite(hold_last_m) and 0 <= hold_last_m <= longest):
         raise PlanError(
             f"--hold-last {hold_last_m:g} m would start the hold before the runner is up to speed: "
-            f"give 0 (off) to {longest:g} m for {plan.distance_m:g} m"
+            f"give 0 (off) to {longest:g} m for {plan.distance_m:g} m",
+            key="hold_last",
         )
     profile = build_profile(plan)
     T = plan.target_time_s
-    t_probe = np.linspace(0.0, T, 4001)
+    cadence, t_hold, phase = _model(plan, stride, profile, hold_last_m)
+    k = np.arange(1, math.floor(float(phase(T))) + 1, dtype=float)
+    steps = phase.step_times(k)
+    rows, cues = _splits(plan, profile, phase, steps, t_hold)
+    hold_steps: tuple[tuple[float, float], ...] = ()
+    if t_hold is not None:
+        cues.append(
+            Cue(t_s=t_hold, kind=CueKind.HOLD, text="hold the rhythm", distance_m=plan.distance_m - hold_last_m)
+        )
+        hold_steps = _hold_steps(plan, profile, phase, hold_last_m)
+    cues.sort(key=lambda c: c.t_s)
+    feet = (np.arange(len(k)) % 2).astype(np.int8)
+    return PlannedRace(
+        plan=plan,
+        stride=stride,
+        hold_last_m=hold_last_m,
+        profile=profile,
+        cadence=cadence,
+        schedule=Schedule(steps_s=steps, feet=feet, cues=tuple(cues), end_s=T),
+        splits=rows,
+        hold_start_s=t_hold,
+        held_cadence_spm=60.0 * phase.f_hold if t_hold is not None else None,
+        hold_step_m=hold_steps,
+        phase=phase,
+    )
+
+
+def _model(
+    plan: RacePlan, stride: StrideModel, profile: Profile, hold_last_m: float
+) -> tuple[Cadence, float | None, _Phase]:
+    """The cadence model for the plan's speeds, the hold's start, and the step phase through the race (checked to
+    be one a runner can step)."""
+    T = plan.target_time_s
     cadence = cadence_for(
         stride,
         race_speed=stride.race_pace_mps or plan.distance_m / T,
-        peak_speed=float(np.max(profile.velocity(t_probe))),
+        peak_speed=float(np.max(profile.velocity(np.linspace(0.0, T, 4001)))),
     )
     t_hold = float(profile.time_at(plan.distance_m - hold_last_m, t_max=T * 1.1)) if hold_last_m > 0 else None
     # From rest, the first step is FIRST_STEP_SHARE of the race-pace step (0.5 × 2.31 m = 1.16 m for the men's mean,
@@ -211,21 +239,23 @@ def plan_race(plan: RacePlan, stride: StrideModel | None = None, *, hold_last_m:
     )
     phase = _Phase(profile, cadence, T, t_hold, t_first)
     _check_human(phase, stride, T)
-    phi_end = float(phase(T))
-    k = np.arange(1, math.floor(phi_end) + 1, dtype=float)
-    steps = phase.step_times(k)
-    feet = (np.arange(len(k)) % 2).astype(np.int8)
+    return cadence, t_hold, phase
 
+
+def _splits(
+    plan: RacePlan, profile: Profile, phase: _Phase, steps: np.ndarray, t_hold: float | None
+) -> tuple[tuple[SplitRow, ...], list[Cue]]:
+    """The row of every split mark, and the gun, split and finish cues."""
+    T = plan.target_time_s
     marks = plan.split_marks_m
     mark_t = profile.time_at(np.asarray(marks), t_max=T * 1.1)
     mark_t[-1] = T  # the finish is the target by definition; Newton already agrees to ~1e-12 s
-    cues = [Cue(t_s=0.0, kind="gun", text="gun", distance_m=0.0)]
+    cues = [Cue(t_s=0.0, kind=CueKind.GUN, text="gun", distance_m=0.0)]
     rows = []
     t0, d0 = 0.0, 0.0
     for d, t in zip(marks, mark_t):
         t = float(t)
         n_phase = float(phase(t) - phase(t0))
-        in_seg = int(np.count_nonzero((steps > t0) & (steps <= t)))
         rows.append(
             SplitRow(
                 distance_m=d,
@@ -234,37 +264,22 @@ def plan_race(plan: RacePlan, stride: StrideModel | None = None, *, hold_last_m:
                 speed_mps=(d - d0) / (t - t0),
                 cadence_spm=60.0 * n_phase / (t - t0 - (plan.reaction_s if t0 == 0 else 0.0)),
                 step_length_m=(d - d0) / n_phase,
-                steps=in_seg,
+                steps=int(np.count_nonzero((steps > t0) & (steps <= t))),
                 held=t_hold is not None and t > t_hold + 1e-9,
             )
         )
-        kind = "finish" if d == plan.distance_m else "split"
+        kind = CueKind.FINISH if d == plan.distance_m else CueKind.SPLIT
         cues.append(Cue(t_s=t, kind=kind, text=f"{d:g} m {format_time(t)}", distance_m=d, value=t))
         t0, d0 = t, d
+    return tuple(rows), cues
 
-    held_spm: float | None = None
-    hold_steps: tuple[tuple[float, float], ...] = ()
-    if t_hold is not None:
-        held_spm = 60.0 * phase.f_hold
-        cues.append(Cue(t_s=t_hold, kind="hold", text="hold the rhythm", distance_m=plan.distance_m - hold_last_m))
-        at = [plan.distance_m - hold_last_m] + [m for m in marks if m > plan.distance_m - hold_last_m]
-        at_t = profile.time_at(np.asarray(at), t_max=T * 1.1)
-        hold_steps = tuple((float(d), float(profile.velocity(t)) / phase.f_hold) for d, t in zip(at, at_t))
-    cues.sort(key=lambda c: c.t_s)
-    schedule = Schedule(steps_s=steps, feet=feet, cues=tuple(cues), end_s=T)
-    return PlannedRace(
-        plan=plan,
-        stride=stride,
-        hold_last_m=hold_last_m,
-        profile=profile,
-        cadence=cadence,
-        schedule=schedule,
-        splits=tuple(rows),
-        hold_start_s=t_hold,
-        held_cadence_spm=held_spm,
-        hold_step_m=hold_steps,
-        phase=phase,
-    )
+
+def _hold_steps(plan: RacePlan, profile: Profile, phase: _Phase, hold_last_m: float) -> tuple[tuple[float, float], ...]:
+    """(distance, implied step length) at the hold's start and each mark in it: the held cadence at the speed there."""
+    T = plan.target_time_s
+    at = [plan.distance_m - hold_last_m] + [m for m in plan.split_marks_m if m > plan.distance_m - hold_last_m]
+    at_t = profile.time_at(np.asarray(at), t_max=T * 1.1)
+    return tuple((float(d), float(profile.velocity(t)) / phase.f_hold) for d, t in zip(at, at_t))
 
 
 def _check_human(phase: _Phase, stride: StrideModel, t_end: float) -> None:
@@ -288,6 +303,13 @@ def _check_human(phase: _Phase, stride: StrideModel, t_end: float) -> None:
         fix = "check the time, or count your steps per 100 m (--steps-per-100m)"
     what = f"{peak:.0f} steps per minute at its peak" if peak > hi else f"{average:.0f} steps per minute on average"
     raise PlanError(f"this plan needs {what}; runners step {lo:g} to {hi:g} per minute: {fix}")
+
+
+def steps_spm(steps_s: np.ndarray) -> float:
+    """The mean cadence of footstrikes ``steps_s`` in steps per minute (0 with fewer than two)."""
+    if len(steps_s) < 2:
+        return 0.0
+    return 60.0 * (len(steps_s) - 1) / float(steps_s[-1] - steps_s[0])
 
 
 def metronome_schedule(cadence_spm: float, duration_s: float) -> Schedule:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from stridebeat.core.peaks import true_peak
-from stridebeat.core.vocabulary import CLICK_SOUNDS
+from stridebeat.core.vocabulary import ClickSound
 from stridebeat.errors import UsageError
 
 if TYPE_CHECKING:
@@ -29,13 +29,17 @@ class _Voice:
 
 
 # A woodblock is a few inharmonic modes decaying in ~10 ms; a tick is a short bright click; a beep is a tone burst.
-CLICKS = {
-    "woodblock": _Voice(partials=((820.0, 1.0, 0.012), (1960.0, 0.55, 0.006), (3100.0, 0.25, 0.003)), length_s=0.060),
-    "tick": _Voice(partials=((3400.0, 1.0, 0.0025), (5200.0, 0.5, 0.0015)), length_s=0.015),
-    "beep": _Voice(partials=((2000.0, 1.0, 0.5),), length_s=0.030),
+# One voice per word of the vocabulary (ClickSound): a word without a sound fails here, at import.
+CLICKS: dict[str, _Voice] = {
+    ClickSound.WOODBLOCK: _Voice(
+        partials=((820.0, 1.0, 0.012), (1960.0, 0.55, 0.006), (3100.0, 0.25, 0.003)), length_s=0.060
+    ),
+    ClickSound.TICK: _Voice(partials=((3400.0, 1.0, 0.0025), (5200.0, 0.5, 0.0015)), length_s=0.015),
+    ClickSound.BEEP: _Voice(partials=((2000.0, 1.0, 0.5),), length_s=0.030),
 }
-assert tuple(CLICKS) == CLICK_SOUNDS  # the vocabulary offers exactly the sounds defined here
-DEFAULT_CLICK = "woodblock"
+if set(CLICKS) != set(ClickSound):
+    raise ImportError("core/sounds.py must define a sound for every ClickSound")
+DEFAULT_CLICK = ClickSound.WOODBLOCK.value
 CLICK_PEAK = 0.7  # linear; leaves room for an accent and for speech on top, before the −1 dBFS ceiling
 ACCENT_GAIN = 1.0
 PLAIN_GAIN = 0.6

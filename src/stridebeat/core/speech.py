@@ -13,19 +13,16 @@ from itertools import groupby
 
 import numpy as np
 
+from stridebeat.core.cues import KINDS
 from stridebeat.core.schedule import Cue, Schedule
+from stridebeat.core.vocabulary import STARTS_WITH_COMMANDS, Calls, CueKind
 from stridebeat.errors import UsageError
-
-# Cues spoken relative to a mark: a lead moves them earlier. Start commands are fixed to the gun, countdowns to the
-# next start, so they never move.
-LEADABLE = ("split", "hold", "finish")
-STARTS_WITH_COMMANDS = ("blocks", "standing")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VoiceOptions:
     voice: str = "female"  # a voice in stridebeat.voice.VOICES, or "none"
-    calls: str = "time"  # at each 100 m: time, distance, both, none
+    calls: str = Calls.TIME  # at each 100 m: time, distance, both, none (Calls)
     call_hold: bool = True
     call_finish: bool = True
     start_sequence: bool = True
@@ -59,70 +56,42 @@ class VoiceOptions:
 
 def with_start_sequence(schedule: Schedule, options: VoiceOptions, start: str) -> Schedule:
     """Add "On your marks" and "Set" before the gun of a race started from blocks or standing."""
-    has_gun = any(c.kind == "gun" for c in schedule.cues)
+    has_gun = any(c.kind == CueKind.GUN for c in schedule.cues)
     if not (options.speaks and options.start_sequence and has_gun and start in STARTS_WITH_COMMANDS):
         return schedule
     hold = options.set_hold()
     commands = (
-        Cue(t_s=-(hold + options.settle_s), kind="marks", text="on your marks"),
-        Cue(t_s=-hold, kind="set", text="set", value=hold),
+        Cue(t_s=-(hold + options.settle_s), kind=CueKind.MARKS, text="on your marks"),
+        Cue(t_s=-hold, kind=CueKind.SET, text="set", value=hold),
     )
     return replace(schedule, cues=tuple(sorted(commands + schedule.cues, key=lambda c: c.t_s)))
 
 
 def with_lead(schedule: Schedule, options: VoiceOptions) -> Schedule:
-    """Move calls that belong to a mark ``cue_lead_s`` earlier: the runner hears the call as they reach the mark."""
+    """Move calls that belong to a mark ``cue_lead_s`` earlier: the runner hears the call as they reach the mark.
+
+    Start commands are fixed to the gun and countdowns to the next start, so they never move (``KindInfo.leadable``).
+    """
     if options.cue_lead_s == 0:
         return schedule
     cues = tuple(
-        replace(c, t_s=c.t_s - options.cue_lead_s, mark_s=c.at_s) if c.kind in LEADABLE else c for c in schedule.cues
+        replace(c, t_s=c.t_s - options.cue_lead_s, mark_s=c.at_s) if KINDS[c.kind].leadable else c
+        for c in schedule.cues
     )
     return replace(schedule, cues=tuple(sorted(cues, key=lambda c: c.t_s)))
 
 
 def words_for(cue: Cue, options: VoiceOptions) -> list[str]:
-    """The vocabulary tokens a cue says under ``options`` (empty: silent)."""
-    from stridebeat.core import voice as v
-
-    if not options.speaks:
-        return []
-    kind, value = cue.kind, cue.value
-    if kind == "marks":
-        return v.command_words("on your marks")
-    if kind == "set":
-        return v.command_words("set")
-    if kind == "hold":
-        # "hold" alone, then the split time: the recogniser heard it more often than "hold the rhythm" first.
-        return v.command_words("hold") if options.call_hold else []
-    if kind == "next":
-        return v.command_words("next rep")
-    if kind == "rep":
-        return v.rep_words(int(value), cue.of) if value is not None and cue.of is not None else []
-    if kind == "split":
-        said = []
-        if options.calls in ("distance", "both") and cue.distance_m is not None:
-            said += v.distance_words(cue.distance_m)
-        if options.calls in ("time", "both") and value is not None:
-            said += v.time_words(value)
-        return said
-    if value is None:  # every kind below speaks its value
-        return []
-    if kind == "finish":
-        return v.time_words(value) if options.call_finish else []
-    if kind == "rest":
-        return v.command_words("rest") + v.duration_words(value)
-    if kind == "remaining":
-        return v.duration_words(value)
-    if kind == "countdown":
-        return v.countdown_words(int(value))
-    return []
+    """The vocabulary tokens a cue says under ``options`` (empty: silent): its kind's words (``core/cues.py``)."""
+    return KINDS[cue.kind].words(cue, options) if options.speaks else []
 
 
 def speech_events(schedule: Schedule, options: VoiceOptions, samplerate: int) -> list[tuple[float, np.ndarray]]:
     """(time, mono audio) of every spoken cue; the audio's first sample is the speech onset.
 
-    Cues at the same moment are said as one phrase, in ``SAY_ORDER`` (at 200 m: "hold", then the split time), so two
-    calls never talk over each other and the phrase still starts on its mark, where the markers of its cues sit.
+    Cues at the same moment are said as one phrase, in their kinds' ``say_rank`` (at 200 m: "hold", then the split
+    time), so two calls never talk over each other and the phrase still starts on its mark, where the markers of its
+    cues sit.
     """
     if not options.speaks:
         return []
@@ -130,19 +99,10 @@ def speech_events(schedule: Schedule, options: VoiceOptions, samplerate: int) ->
 
     calls: list[tuple[float, list[str]]] = []
     for _, same_moment in groupby(schedule.cues, key=lambda c: round(c.t_s, 6)):
-        group = sorted(same_moment, key=_say_rank)
+        group = sorted(same_moment, key=lambda c: KINDS[c.kind].say_rank)
         tokens = [w for c in group for w in words_for(c, options)]
         if tokens:
             calls.append((group[0].t_s, tokens))
     bank = VoiceBank(options.voice, samplerate)
     bank.load(w for _, tokens in calls for w in tokens)  # every clip of the track in one resampler run
     return [(t_s, bank.phrase(tokens)) for t_s, tokens in calls]
-
-
-# "hold" before "split": the hold word is the call to act on at that very step, so it starts on the hold point and the
-# time follows it.
-SAY_ORDER = ("rep", "marks", "set", "hold", "split", "finish", "rest", "remaining", "next", "countdown")
-
-
-def _say_rank(cue: Cue) -> int:
-    return SAY_ORDER.index(cue.kind) if cue.kind in SAY_ORDER else len(SAY_ORDER)

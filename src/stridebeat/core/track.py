@@ -13,8 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from stridebeat.core import sounds
+from stridebeat.core.cues import KINDS
 from stridebeat.core.peaks import true_peak
 from stridebeat.core.schedule import Schedule
+from stridebeat.core.vocabulary import CueKind
 from stridebeat.errors import UsageError
 
 CEILING = 10 ** (-1.0 / 20.0)  # −1 dBFS: headroom for lossy encoders, whose decoded peaks overshoot
@@ -26,8 +28,6 @@ PAN_FAR = 0.35  # gain of a footstrike in the opposite ear when panning follows 
 SPEECH_GAIN = 2.0
 # How a lossy file (.ogg, .mp3) is encoded; export/audio.py maps each to an encoder setting.
 QUALITIES = ("high", "medium", "small")
-# Without a voice, the chime stands in for the calls: at each split and the finish, and through a session's rests.
-CHIMED = ("split", "finish", "rest", "remaining", "countdown", "next")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +63,9 @@ class SoundOptions:
                 raise UsageError(f"--{name[:-2].replace('_', '-')} {val:g} s is out of range: give 0 to 600 s")
 
 
+Mark = tuple[int, str]  # (frame, label): what markers, chapters and label tracks show
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Track:
     """Events on a sample grid. ``origin_frame`` is the frame of schedule time 0 (the gun)."""
@@ -74,7 +77,7 @@ class Track:
     sound_ids: np.ndarray  # index into ``sounds``
     gains: np.ndarray  # float32 (n_events, 2)
     sounds: tuple[np.ndarray, ...]  # mono float32
-    marks: tuple[tuple[int, str], ...] = ()  # (frame, label): gun, splits, hold, finish
+    marks: tuple[Mark, ...] = ()  # gun, splits, hold, finish, reps, rests (``track_marks``)
     quality: str = "high"  # how a lossy file of it is encoded (SoundOptions.quality); rendering ignores it
 
     @property
@@ -101,6 +104,110 @@ def _peak_bound(onsets: np.ndarray, lengths: np.ndarray, weights: np.ndarray) ->
     return float(np.max(np.cumsum(delta[order])))
 
 
+def lead_in_s(schedule: Schedule, options: SoundOptions | None = None) -> float:
+    """The silence before schedule time 0 in the audio: ``options.lead_in_s``, or by default 5 s before a race's gun
+    (2 s before the first command of a longer start sequence) and none before a metronome.
+
+    Raises
+    ------
+    UsageError
+        A lead-in too short for the start sequence's first command.
+    """
+    options = options or SoundOptions()
+    race = any(c.kind == CueKind.GUN for c in schedule.cues)
+    earliest = min((c.t_s for c in schedule.cues), default=0.0)
+    lead_in = options.lead_in_s if options.lead_in_s is not None else (max(5.0, 2.0 - earliest) if race else 0.0)
+    if int(round(lead_in * options.samplerate)) + int(round(earliest * options.samplerate)) < 0:
+        raise UsageError(
+            f"the lead-in of {lead_in:g} s is too short for the start sequence ({-earliest:.2f} s): "
+            "give a longer --lead-in"
+        )
+    return lead_in
+
+
+def origin_frame(schedule: Schedule, options: SoundOptions | None = None) -> int:
+    """The frame of schedule time 0 (the gun, or the first click) in the audio: the lead-in on the sample grid."""
+    options = options or SoundOptions()
+    return int(round(lead_in_s(schedule, options) * options.samplerate))
+
+
+def track_marks(schedule: Schedule, origin: int, samplerate: int) -> tuple[Mark, ...]:
+    """Every cue's mark (its frame, at the moment it marks whatever its call's lead, and its text)."""
+    return tuple((origin + int(round(c.at_s * samplerate)), c.text) for c in schedule.cues)
+
+
+class _Events:
+    """The track's events as they are gathered: one array per group, the sound bank they point into."""
+
+    def __init__(self, origin: int, samplerate: int) -> None:
+        self.origin, self.sr = origin, samplerate
+        self.bank: list[np.ndarray] = []
+        self.onsets: list[np.ndarray] = []
+        self.ids: list[np.ndarray] = []
+        self.gains: list[np.ndarray] = []
+
+    def frame(self, t_s: float) -> int:
+        return self.origin + int(round(t_s * self.sr))
+
+    def place(self, t_s: float, audio: np.ndarray, gain: tuple[float, float]) -> None:
+        self.bank.append(audio)
+        self.onsets.append(np.array([self.frame(t_s)], dtype=np.int64))
+        self.ids.append(np.array([len(self.bank) - 1], dtype=np.intp))
+        self.gains.append(np.array([gain], dtype=float))
+
+    def sorted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        onsets, ids, gains = np.concatenate(self.onsets), np.concatenate(self.ids), np.concatenate(self.gains)
+        order = np.argsort(onsets, kind="stable")
+        return onsets[order], ids[order], gains[order]
+
+
+def _clicks(events: _Events, schedule: Schedule, options: SoundOptions) -> None:
+    """The footstrikes: sound 0 of the bank, accented and panned as asked."""
+    events.bank.append(sounds.click(options.click, events.sr))
+    events.onsets.append(events.origin + np.round(schedule.steps_s * events.sr).astype(np.int64))
+    events.ids.append(np.zeros(len(schedule.steps_s), dtype=np.intp))
+    level = np.full(len(schedule.steps_s), sounds.PLAIN_GAIN if options.accent_every else sounds.ACCENT_GAIN)
+    if options.accent_every:
+        level[:: options.accent_every] = sounds.ACCENT_GAIN
+    if options.pan:
+        # Foot 0 in the right ear, foot 1 in the left: the runner hears the foot that is landing.
+        right = schedule.feet == 0
+        events.gains.append(
+            np.stack([np.where(right, PAN_FAR, 1.0), np.where(right, 1.0, PAN_FAR)], axis=1) * level[:, None]
+        )
+    else:
+        events.gains.append(np.stack([level, level], axis=1))
+
+
+def _signals(events: _Events, schedule: Schedule, options: SoundOptions) -> None:
+    """The gun, and the chime where it stands in for a call (``KindInfo.chimed``)."""
+    chime = sounds.split_tone(events.sr) if options.split_tone else None
+    for cue in schedule.cues:
+        if cue.kind == CueKind.GUN and options.gun:
+            events.place(cue.t_s, sounds.gun(events.sr), (1.0, 1.0))
+        elif KINDS[cue.kind].chimed and chime is not None:
+            events.place(cue.t_s, chime, (1.0, 1.0))
+
+
+def _speech(events: _Events, speech: Iterable[tuple[float, np.ndarray]], duck_db: float) -> None:
+    """The spoken cues, centre, and the clicks under them lowered by ``duck_db``."""
+    spoken = []
+    for t_s, audio in speech:
+        events.place(t_s, audio, (SPEECH_GAIN, SPEECH_GAIN))
+        start = events.frame(t_s)
+        spoken.append((start, start + len(audio)))
+    if spoken and duck_db > 0:
+        # A click is lowered when its onset falls inside a phrase: find the last phrase starting before it, and
+        # compare with the running maximum of phrase ends (an earlier, longer phrase may still be sounding).
+        spoken.sort()
+        starts = np.array([a for a, _ in spoken])
+        ends = np.maximum.accumulate(np.array([b for _, b in spoken]))
+        click_on = events.onsets[0]
+        k = np.searchsorted(starts, click_on, side="right") - 1
+        under = (k >= 0) & (click_on < ends[np.maximum(k, 0)])
+        events.gains[0][under] *= 10 ** (-duck_db / 20.0)
+
+
 def build_track(
     schedule: Schedule,
     options: SoundOptions | None = None,
@@ -124,90 +231,40 @@ def build_track(
     Returns
     -------
     Track
-        Its master level is set so that the mix never exceeds −1 dBFS.
+        Its master level is set so that the mix never exceeds −1 dBFS; schedule time 0 is at ``origin_frame``.
+
+    Raises
+    ------
+    UsageError
+        A lead-in too short for the start sequence (``lead_in_s``).
     """
     options = options or SoundOptions()
     sr = options.samplerate
-    race = any(c.kind == "gun" for c in schedule.cues)
-    earliest = min((c.t_s for c in schedule.cues), default=0.0)
-    # Default lead-in: 5 s before the gun, or 2 s before the first command of a start sequence.
-    lead_in = options.lead_in_s if options.lead_in_s is not None else (max(5.0, 2.0 - earliest) if race else 0.0)
-    origin = int(round(lead_in * sr))
-    if origin + int(round(earliest * sr)) < 0:
-        raise UsageError(
-            f"the lead-in of {lead_in:g} s is too short for the start sequence ({-earliest:.2f} s): "
-            "give a longer --lead-in"
-        )
+    origin = origin_frame(schedule, options)
+    events = _Events(origin, sr)
+    _clicks(events, schedule, options)
+    _signals(events, schedule, options)
+    _speech(events, speech, duck_db)
+    onsets, ids, gains = events.sorted()
 
-    bank: list[np.ndarray] = [sounds.click(options.click, sr)]
-    onsets = [origin + np.round(schedule.steps_s * sr).astype(np.int64)]
-    ids = [np.zeros(len(schedule.steps_s), dtype=np.intp)]
-    n = len(schedule.steps_s)
-    level = np.full(n, sounds.PLAIN_GAIN if options.accent_every else sounds.ACCENT_GAIN)
-    if options.accent_every:
-        level[:: options.accent_every] = sounds.ACCENT_GAIN
-    if options.pan:
-        # Foot 0 in the right ear, foot 1 in the left: the runner hears the foot that is landing.
-        right = schedule.feet == 0
-        gains = [np.stack([np.where(right, PAN_FAR, 1.0), np.where(right, 1.0, PAN_FAR)], axis=1) * level[:, None]]
-    else:
-        gains = [np.stack([level, level], axis=1)]
-
-    def place(t_s: float, audio: np.ndarray, gain: tuple[float, float]) -> None:
-        bank.append(audio)
-        onsets.append(np.array([origin + int(round(t_s * sr))], dtype=np.int64))
-        ids.append(np.array([len(bank) - 1], dtype=np.intp))
-        gains.append(np.array([gain], dtype=float))
-
-    chime = sounds.split_tone(sr) if options.split_tone else None
-    for cue in schedule.cues:
-        if cue.kind == "gun" and options.gun:
-            place(cue.t_s, sounds.gun(sr), (1.0, 1.0))
-        elif cue.kind in CHIMED and chime is not None:
-            place(cue.t_s, chime, (1.0, 1.0))
-    spoken = []
-    for t_s, audio in speech:
-        place(t_s, audio, (SPEECH_GAIN, SPEECH_GAIN))
-        start = origin + int(round(t_s * sr))
-        spoken.append((start, start + len(audio)))
-    if spoken and duck_db > 0:
-        # A click is lowered when its onset falls inside a phrase: find the last phrase starting before it, and
-        # compare with the running maximum of phrase ends (an earlier, longer phrase may still be sounding).
-        spoken.sort()
-        starts = np.array([a for a, _ in spoken])
-        ends = np.maximum.accumulate(np.array([b for _, b in spoken]))
-        click_on = onsets[0]
-        k = np.searchsorted(starts, click_on, side="right") - 1
-        under = (k >= 0) & (click_on < ends[np.maximum(k, 0)])
-        gains[0][under] *= 10 ** (-duck_db / 20.0)
-
-    onsets_a = np.concatenate(onsets)
-    ids_a = np.concatenate(ids)
-    gains_a = np.concatenate(gains)
-    order = np.argsort(onsets_a, kind="stable")
-    onsets_a, ids_a, gains_a = onsets_a[order], ids_a[order], gains_a[order]
-
-    lengths = np.array([len(s) for s in bank])[ids_a]
-    peaks = np.array([true_peak(s) for s in bank])[ids_a]  # the ceiling holds between samples too
+    lengths = np.array([len(s) for s in events.bank])[ids]
+    peaks = np.array([true_peak(s) for s in events.bank])[ids]  # the ceiling holds between samples too
     volume = 10 ** (options.volume_db / 20.0)
-    bound = _peak_bound(onsets_a, lengths, peaks * np.max(gains_a, axis=1) * volume) if len(ids_a) else 0.0
+    bound = _peak_bound(onsets, lengths, peaks * np.max(gains, axis=1) * volume) if len(ids) else 0.0
     master = volume * min(1.0, CEILING / bound) if bound > 0 else volume
-    gains_a = (gains_a * master).astype(np.float32)
 
     # The tail follows the finish, or the last sound if one rings past it (the finish call), so nothing is cut off.
-    end = origin + int(round(schedule.end_s * sr))
-    if len(onsets_a):
-        end = max(end, int(np.max(onsets_a + lengths)))
-    end += int(round(options.tail_s * sr))
-    marks = tuple((origin + int(round(c.at_s * sr)), c.text) for c in schedule.cues)
+    end = events.frame(schedule.end_s)
+    if len(onsets):
+        end = max(end, int(np.max(onsets + lengths)))
     return Track(
         samplerate=sr,
-        n_frames=int(end),
+        n_frames=int(end + int(round(options.tail_s * sr))),
         origin_frame=origin,
-        onsets=onsets_a,
-        sound_ids=ids_a,
-        gains=gains_a,
-        sounds=tuple(bank),
-        marks=marks,
+        onsets=onsets,
+        sound_ids=ids,
+        gains=(gains * master).astype(np.float32),
+        sounds=tuple(events.bank),
+        marks=track_marks(schedule, origin, sr),
         quality=options.quality,
     )

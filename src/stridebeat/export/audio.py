@@ -62,17 +62,15 @@ def check_track(track: Track, path: str | os.PathLike[str]) -> None:
             f"{ext[1:].upper()} files take at most {top} Hz, not {track.samplerate} Hz: "
             f"give --samplerate {top} or less, or write a .flac file"
         )
-    hours = track.duration_s / 3600.0
     if track.duration_s > MAX_TRACK_S:
+        # In minutes and seconds: a track a second too long must not read as "24.0 hours".
+        minutes, secs = divmod(track.duration_s, 60)
         raise UsageError(
-            f"the track would last {hours:.1f} hours: the longest track is {MAX_TRACK_S / 3600:g} hours; "
-            "give a shorter --duration or fewer reps"
+            f"the track would last {int(minutes) // 60}:{int(minutes) % 60:02d}:{secs:04.1f} (h:mm:ss): the longest "
+            f"track is {MAX_TRACK_S / 3600:g} hours; give a shorter --duration or fewer reps"
         )
-    if ext == ".wav" and wav.data_bytes(track.n_frames, 2) > wav.MAX_DATA_BYTES:
-        raise UsageError(
-            f"a {hours:.1f} h track is too long for a WAV file (4 GiB at most): write a .flac file or give a lower "
-            "--samplerate"
-        )
+    if ext == ".wav":
+        wav.check_length(track.n_frames, track.samplerate)
 
 
 def write_track(

@@ -17,7 +17,7 @@ import struct
 
 import numpy as np
 
-from stridebeat.errors import OutputError
+from stridebeat.errors import OutputError, UsageError
 
 WAVE_FORMAT_PCM = 1
 SAMPLE_BYTES = 2
@@ -29,6 +29,22 @@ MAX_DATA_BYTES = RIFF_MAX - (1 << 20)
 
 def data_bytes(n_frames: int, channels: int) -> int:
     return n_frames * channels * SAMPLE_BYTES
+
+
+def check_length(n_frames: int, samplerate: int, channels: int = 2) -> None:
+    """The one check of a WAV's 4 GiB: refuse, before any sample is rendered, samples that a WAV's 32-bit sizes
+    cannot describe (with room for the header and the markers).
+
+    Raises
+    ------
+    UsageError
+        The track is too long for a WAV file (the message says what to write instead).
+    """
+    if data_bytes(n_frames, channels) > MAX_DATA_BYTES:
+        raise UsageError(
+            f"a {n_frames / samplerate / 3600:.1f} h track is too long for a WAV file (4 GiB at most): write a .flac "
+            "file or give a lower --samplerate"
+        )
 
 
 def chunk(cid: bytes, payload: bytes) -> bytes:
@@ -45,17 +61,17 @@ def header(n_frames: int, samplerate: int, channels: int, trailer_bytes: int = 0
 
     Raises
     ------
+    UsageError
+        The samples pass the 4 GiB that a WAV's 32-bit sizes can describe (``check_length``).
     OutputError
-        If the file would pass the 4 GiB that a WAV's 32-bit sizes can describe.
+        The trailing chunks do not fit in the room left for them.
     """
+    check_length(n_frames, samplerate, channels)
     block_align = channels * SAMPLE_BYTES
     data_bytes = n_frames * block_align
     size = 4 + (8 + 16) + (8 + data_bytes) + trailer_bytes  # everything after the size field: WAVE, fmt, data, trailer
     if size > RIFF_MAX:
-        raise OutputError(
-            f"a {n_frames / samplerate / 3600:.1f} h track is too long for a WAV file (4 GiB at most): "
-            "write a .flac file or use a lower --samplerate"
-        )
+        raise OutputError(f"{trailer_bytes} bytes of markers do not fit in a WAV file: render with --no-markers")
     fmt = struct.pack(
         "<HHIIHH", WAVE_FORMAT_PCM, channels, samplerate, samplerate * block_align, block_align, 8 * SAMPLE_BYTES
     )

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import math
 
-from stridebeat.config.jobs import Job, Rep
+from stridebeat.core.clock import format_time
+from stridebeat.core.schedule import steps_spm
+from stridebeat.core.session import Job, Rep
 from stridebeat.errors import UsageError
 from stridebeat.export.fit import (
     MAX_STEP_NAME_BYTES,
@@ -99,7 +101,7 @@ def _metronome_step(rep: Rep, tolerance_spm: float, open_ended: bool) -> Workout
     if len(steps) < 2:  # a track too short for two clicks has no cadence to target
         return WorkoutStep(name="metronome", kind="run", duration_s=duration)
     # Clicks sit at exactly k · 60 / cadence, so the first and last give the cadence back to rounding.
-    spm = 60.0 * (len(steps) - 1) / float(steps[-1] - steps[0])
+    spm = steps_spm(steps)
     name = f"{spm:.0f} spm" if duration is None else _fit_name(f"{spm:.0f} spm {_clock(duration)}", f"{spm:.0f} spm")
     return WorkoutStep(
         name=name, kind="run", duration_s=duration, cadence_spm=(spm - tolerance_spm, spm + tolerance_spm)
@@ -118,5 +120,4 @@ def _fit_name(name: str, short: str) -> str:
 
 def _clock(seconds: float) -> str:
     """``360`` → ``6:00``, ``75.5`` → ``1:15.5``: a length as a watch shows it, tenths only when there are some."""
-    minutes, tenths = divmod(round(seconds * 10), 600)
-    return f"{minutes}:{tenths // 10:02d}" if tenths % 10 == 0 else f"{minutes}:{tenths / 10:04.1f}"
+    return format_time(seconds, places=1, minutes=True, whole=True)

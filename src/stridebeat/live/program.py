@@ -8,10 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from stridebeat.config.jobs import Job
 from stridebeat.core.metronome import Source, TempoMetronome, with_count_in
 from stridebeat.core.render import Renderer
 from stridebeat.core.schedule import CADENCE_RANGE_SPM
+from stridebeat.core.session import Job, job_track
+from stridebeat.core.track import Track
 from stridebeat.errors import UsageError
 
 
@@ -78,31 +79,39 @@ def program(job: Job, *, every: int = 1, count_in: int = 0, samplerate: int | No
     if every == 2:
         sched = job.schedule
         clicked = job.with_schedule(replace(sched, steps_s=sched.steps_s[::2], feet=sched.feet[::2]))
-    track = clicked.track(samplerate=samplerate)
-    sr = track.samplerate
+    track = _track(clicked, samplerate)
     # A metronome's schedule is k · (60/cadence): its second click is the beat, to the last bit.
     steps = clicked.schedule.steps_s
     beat_s = float(steps[1]) if len(steps) > 1 else clicked.schedule.end_s
-    tempo = None
-    source: Source
-    if job.open_ended:
-        period = math.lcm(job.sound.accent_every or 1, 2)  # accents and panning repeat with this many beats
-        clicks = track.sound_ids == track.sound_ids[0]
-        tempo = TempoMetronome(
-            track.sounds[int(track.sound_ids[0])],
-            track.gains[clicks][:period].copy(),
-            samplerate=sr,
-            beat_s=beat_s,
-            origin=track.origin_frame,
-            every=every,
-        )
-        source = tempo
-    else:
-        source = Renderer(track)
+    tempo = _tempo(track, job, beat_s, every) if job.open_ended else None
+    source: Source = tempo if tempo is not None else Renderer(track)
+    sr = track.samplerate
     offset = 0
     if count_in:
         source, offset = with_count_in(source, replace(job.sound, samplerate=sr), count_in, beat_s)
     marks = tuple((f + offset, label) for f, label in track.marks)
     return Program(
         source=source, samplerate=sr, zero_frame=offset + track.origin_frame, job=job, marks=marks, tempo=tempo
+    )
+
+
+def _track(job: Job, samplerate: int | None) -> Track:
+    if job.music is None:
+        return job_track(job, samplerate=samplerate)
+    from stridebeat.music.job import track_with_music  # the music package loads only for music
+
+    return track_with_music(job, samplerate=samplerate)[0]
+
+
+def _tempo(track: Track, job: Job, beat_s: float, every: int) -> TempoMetronome:
+    """An open-ended metronome whose cadence can change while it plays: the track's click, accents and panning."""
+    period = math.lcm(job.sound.accent_every or 1, 2)  # accents and panning repeat with this many beats
+    clicks = track.sound_ids == track.sound_ids[0]
+    return TempoMetronome(
+        track.sounds[int(track.sound_ids[0])],
+        track.gains[clicks][:period].copy(),
+        samplerate=track.samplerate,
+        beat_s=beat_s,
+        origin=track.origin_frame,
+        every=every,
     )

@@ -22,18 +22,17 @@ give a regular grid ``offset_s + k·60/bpm`` to the end of the song.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
 from stridebeat.errors import UsageError
+from stridebeat.music.songs import MAX_SAMPLE, MIN_SONG_S, load_song
+
+__all__ = ["MIN_SONG_S", "BeatGrid", "detect_beats", "load_song", "track_beats"]
 
 ANALYSIS_SR = 22050
 HOP = 512
-MIN_SONG_S = 3.0  # one 4/4 bar at 80 bpm, the slow end of what a runner runs to
 MIN_BEATS = 8
 MIN_CONFIDENCE = 0.3
 SALIENCE_RATIO = 2.0
@@ -62,37 +61,6 @@ class BeatGrid:
         return 60.0 / self.bpm
 
 
-def load_song(path: str | os.PathLike[str], samplerate: int) -> np.ndarray:
-    """Read a song (WAV, FLAC, OGG, MP3: whatever libsndfile reads) as ``(n, 2)`` float32 at ``samplerate``.
-
-    Mono is copied to both sides; of more than two channels the first two are kept. Other rates are resampled with
-    soxr. A missing, unreadable or too short file raises ``UsageError``.
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise UsageError(f"song file '{p}' does not exist; check the path")
-    try:
-        data, rate = sf.read(p, dtype="float32", always_2d=True)
-    except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise UsageError(f"cannot read '{p.name}' as audio ({reason}); give a WAV, FLAC, OGG or MP3 file") from None
-    if data.shape[0] == 0 or data.shape[1] == 0:
-        raise UsageError(f"'{p.name}' holds no audio; choose another song")
-    data = np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
-    data = np.repeat(data, 2, axis=1) if data.shape[1] == 1 else data[:, :2]
-    if int(rate) != int(samplerate):
-        import soxr  # a dependency of stridebeat already (voice clips)
-
-        data = soxr.resample(data, int(rate), int(samplerate), quality="HQ")
-    data = np.ascontiguousarray(data, dtype=np.float32)
-    duration = data.shape[0] / samplerate
-    if duration < MIN_SONG_S:
-        raise UsageError(
-            f"'{p.name}' lasts {duration:.1f} s, shorter than one bar ({MIN_SONG_S:.0f} s); choose a longer song"
-        )
-    return data
-
-
 def detect_beats(
     audio: np.ndarray,
     samplerate: int,
@@ -115,7 +83,10 @@ def detect_beats(
     if bpm is not None and offset_s is not None:
         beats = np.arange(offset_s, duration, 60.0 / bpm)
         return _grid(beats, 1.0, "given", duration, name)
-    if mono.size == 0 or float(np.max(np.abs(mono))) < SILENCE_PEAK:
+    peak = float(np.max(np.abs(mono), initial=0.0))
+    if not peak < MAX_SAMPLE:  # NaN and infinities too: their powers would overflow the onset envelope
+        raise UsageError(f"{name} holds samples of magnitude {peak:.3g}, far beyond full scale (1.0); give audio")
+    if peak < SILENCE_PEAK:
         raise UsageError(f"{name} is silent, so it has no beat to follow; choose another song")
 
     import soxr
@@ -129,7 +100,8 @@ def detect_beats(
         tempo = bpm
         if tempo is None:  # librosa's estimate, the one its beat_track would use
             tempo = onset.tempo(env, ANALYSIS_SR, HOP)
-        frames = track_beats(env, tempo, ANALYSIS_SR / HOP)
+        if math.isfinite(tempo) and tempo > 0:  # an envelope without a rhythm can give none
+            frames = track_beats(env, tempo, ANALYSIS_SR / HOP)
     if frames.size < MIN_BEATS:
         raise UsageError(
             f"no steady beat found in {name} ({frames.size} beats); give its tempo and first beat (bpm and offset) "

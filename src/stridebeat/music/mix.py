@@ -28,8 +28,9 @@ from stridebeat.core.peaks import channel_max
 from stridebeat.core.render import Renderer
 from stridebeat.core.track import CEILING, Track
 from stridebeat.music import limiter
-from stridebeat.music.limiter import GainStats
-from stridebeat.music.plan import TARGET_LUFS, Limiter, integrated_lufs, loudness_loop
+from stridebeat.music.limiter import GainStats, Limiter, loudness_loop
+from stridebeat.music.loudness import integrated_lufs
+from stridebeat.music.plan import TARGET_LUFS
 
 CHUNK_S = 1.0
 DUCK_RAMP_S = 0.05
@@ -80,6 +81,96 @@ def duck(audio: np.ndarray, start_frame: int, spans: Sequence[tuple[int, int]], 
         audio[lo:hi] *= env[:, None]
 
 
+def _without_clicks(track: Track, click_gain: float) -> Track:
+    """The track's other sounds with the clicks scaled by ``click_gain`` (gone at 0)."""
+    keep = np.ones(len(track.onsets), dtype=bool)
+    gains = track.gains.astype(np.float32).copy()
+    clicks = track.sound_ids == CLICK_ID
+    if click_gain <= 0:
+        keep &= ~clicks
+    else:
+        gains[clicks] *= np.float32(click_gain)
+    return replace(track, onsets=track.onsets[keep], sound_ids=track.sound_ids[keep], gains=gains[keep])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class _Music:
+    """The music to mix: its segments, their limiters, which count for the loudness, and the room left to it."""
+
+    sources: list[tuple[int, np.ndarray]]
+    limiters: list[Limiter]
+    counted: list[bool]
+    speech_spans: Sequence[tuple[int, int]]
+    duck_db: float
+    room: np.ndarray  # the ceiling less the other sounds' peak, per block and channel
+    sr: int
+
+    def layer(self, makeup_db: float, *, every: bool = True) -> tuple[float, _Layer]:
+        """The music raised by ``makeup_db`` and its loudness over the counted segments. The make-up search measures
+        the counted segments alone (a session's rests are most of its music and do not count)."""
+        chosen = [i for i, m in enumerate(self.counted) if m or every]
+        made = _music_layer(
+            [self.sources[i] for i in chosen],
+            [self.limiters[i] for i in chosen],
+            makeup_db,
+            self.speech_spans,
+            self.duck_db,
+            self.room,
+            self.sr,
+        )
+        loud = [audio for i, (_, audio) in zip(chosen, made.placed, strict=True) if self.counted[i]]
+        return (integrated_lufs(np.concatenate(loud), self.sr) if loud else -math.inf), made
+
+    def settle(self, target_lufs: float | None) -> tuple[float, float, _Layer]:
+        """The make-up gain that puts the counted music at ``target_lufs`` in the mix (at most ``MAX_MAKEUP_DB``),
+        its loudness there and the whole music at that gain."""
+        makeup_db = 0.0
+        found: tuple[float, _Layer] | None = None
+        if target_lufs is not None and self.sources:
+            found = self.layer(0.0, every=False)
+            if math.isfinite(found[0]) and found[0] < target_lufs - MAKEUP_TOLERANCE_LU:
+                start_db = min(target_lufs - found[0], MAX_MAKEUP_DB)
+                makeup_db, lufs, made = loudness_loop(
+                    lambda db: self.layer(db, every=False), start_db, target_lufs, most_db=MAX_MAKEUP_DB
+                )
+                found = lufs, made
+        # With every segment counted (a race), the search's layer is already the whole music at the chosen gain.
+        lufs, made = found if found is not None and all(self.counted) else self.layer(makeup_db)
+        return makeup_db, lufs, made
+
+
+def _with_chunks(track: Track, others: Track, placed: list[tuple[int, np.ndarray]], end: int) -> Track:
+    """``others`` with the music ``placed`` as more events: chunks of at most ``CHUNK_S``, one sound per channel."""
+    bank = list(track.sounds)
+    onsets = [others.onsets]
+    ids = [others.sound_ids]
+    gain_rows = [others.gains]
+    chunk = max(1, int(CHUNK_S * track.samplerate))
+    for i, (start, audio) in enumerate(placed):
+        # Channel by channel, a chunk is a view of its segment, not a copy; the frame-major segment is let go.
+        by_channel = np.ascontiguousarray(audio.T)
+        placed[i] = (start, by_channel)
+        del audio
+        for c0 in range(0, by_channel.shape[1], chunk):
+            for ch in (0, 1):
+                bank.append(by_channel[ch, c0 : c0 + chunk])
+                onsets.append(np.array([start + c0], dtype=np.int64))
+                ids.append(np.array([len(bank) - 1], dtype=np.intp))
+                gain_rows.append(np.array([[1.0, 0.0] if ch == 0 else [0.0, 1.0]], dtype=np.float32))
+    onsets_a = np.concatenate(onsets)
+    ids_a = np.concatenate(ids)
+    gains_a = np.concatenate(gain_rows).astype(np.float32)
+    order = np.argsort(onsets_a, kind="stable")
+    return replace(
+        track,
+        n_frames=int(end),
+        onsets=onsets_a[order],
+        sound_ids=ids_a[order],
+        gains=gains_a[order],
+        sounds=tuple(bank),
+    )
+
+
 def with_music(
     track: Track,
     segments: Sequence[tuple[int, np.ndarray]],
@@ -98,70 +189,25 @@ def with_music(
     raised (through its limiter) until the ``measured`` segments (default: all) sit at that loudness in the mix.
     """
     sr = track.samplerate
-    keep = np.ones(len(track.onsets), dtype=bool)
-    gains = track.gains.astype(np.float32).copy()
-    clicks = track.sound_ids == CLICK_ID
-    if click_gain <= 0:
-        keep &= ~clicks
-    else:
-        gains[clicks] *= np.float32(click_gain)
-    others = replace(track, onsets=track.onsets[keep], sound_ids=track.sound_ids[keep], gains=gains[keep])
+    others = _without_clicks(track, click_gain)
     end = max([track.n_frames, *(start + len(audio) for start, audio in segments)])
     other_peak = _track_peaks(others, -(-end // limiter.BLOCK), OTHERS_FLOOR)
-    room = CEILING * MARGIN - other_peak
     sources = [(start, np.ascontiguousarray(audio, dtype=np.float32)) for start, audio in segments]
-    limiters = [Limiter(audio, sr) for _, audio in sources]
-    counted = list(measured) if measured is not None else [True] * len(sources)
-
-    def layer(makeup_db: float, *, every: bool = True) -> tuple[float, _Layer]:
-        # The make-up search measures the counted segments alone (a session's rests are most of its music and do not
-        # count); the chosen gain is then applied to every segment once.
-        chosen = [i for i, m in enumerate(counted) if m or every]
-        made = _music_layer(
-            [sources[i] for i in chosen], [limiters[i] for i in chosen], makeup_db, speech_spans, duck_db, room, sr
-        )
-        loud = [audio for i, (_, audio) in zip(chosen, made.placed, strict=True) if counted[i]]
-        return (integrated_lufs(np.concatenate(loud), sr) if loud else -math.inf), made
-
-    makeup_db = 0.0
-    found: tuple[float, _Layer] | None = None
-    if target_lufs is not None and sources:
-        found = layer(0.0, every=False)
-        if math.isfinite(found[0]) and found[0] < target_lufs - MAKEUP_TOLERANCE_LU:
-            start_db = min(target_lufs - found[0], MAX_MAKEUP_DB)
-            makeup_db, lufs, made = loudness_loop(
-                lambda db: layer(db, every=False), start_db, target_lufs, most_db=MAX_MAKEUP_DB
-            )
-            found = lufs, made
-    # With every segment counted (a race), the search's layer is already the whole music at the chosen gain.
-    lufs, made = found if found is not None and all(counted) else layer(makeup_db)
+    music = _Music(
+        sources=sources,
+        limiters=[Limiter(audio, sr) for _, audio in sources],
+        counted=list(measured) if measured is not None else [True] * len(sources),
+        speech_spans=speech_spans,
+        duck_db=duck_db,
+        room=CEILING * MARGIN - other_peak,
+        sr=sr,
+    )
+    makeup_db, lufs, made = music.settle(target_lufs)
+    del music  # the search's other layers can go
     levels = MixLevels(
         music_lufs=lufs, makeup_db=makeup_db, limiter=made.limiter, sidechain=made.sidechain, master_db=0.0
     )
-
-    bank = list(track.sounds)
-    onsets = [others.onsets]
-    ids = [others.sound_ids]
-    gain_rows = [others.gains]
-    chunk = max(1, int(CHUNK_S * sr))
-    found = None  # the search's other layers can go
-    for i, (start, audio) in enumerate(made.placed):
-        # Channel by channel, a chunk is a view of its segment, not a copy; the frame-major segment is let go.
-        by_channel = np.ascontiguousarray(audio.T)
-        made.placed[i] = (start, by_channel)
-        del audio
-        for c0 in range(0, by_channel.shape[1], chunk):
-            for ch in (0, 1):
-                bank.append(by_channel[ch, c0 : c0 + chunk])
-                onsets.append(np.array([start + c0], dtype=np.int64))
-                ids.append(np.array([len(bank) - 1], dtype=np.intp))
-                gain_rows.append(np.array([[1.0, 0.0] if ch == 0 else [0.0, 1.0]], dtype=np.float32))
-    onsets_a = np.concatenate(onsets)
-    ids_a = np.concatenate(ids)
-    gains_a = np.concatenate(gain_rows).astype(np.float32)
-    order = np.argsort(onsets_a, kind="stable")
-    onsets_a, ids_a, gains_a = onsets_a[order], ids_a[order], gains_a[order]
-    mixed = replace(track, n_frames=int(end), onsets=onsets_a, sound_ids=ids_a, gains=gains_a, sounds=tuple(bank))
+    mixed = _with_chunks(track, others, made.placed, end)
     # The peak of a sum is at most the sum of the peaks, block by block: under the ceiling by construction.
     if float(np.max(other_peak + made.peak, initial=0.0)) <= CEILING:
         return mixed, levels
@@ -170,7 +216,7 @@ def with_music(
     if peak <= CEILING:
         return mixed, levels
     scale = CEILING / peak * (1 - 1e-4)
-    lowered = replace(mixed, gains=(gains_a * np.float32(scale)).astype(np.float32))
+    lowered = replace(mixed, gains=(mixed.gains * np.float32(scale)).astype(np.float32))
     return lowered, replace(levels, master_db=float(20.0 * np.log10(scale)))
 
 

@@ -33,20 +33,30 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
+from stridebeat.core.vocabulary import Stretcher
 from stridebeat.errors import StridebeatError, UsageError
 
 ENGINE_ARGS = ("-3", "--window-short")  # "clean", the default (see the module docstring)
-ENGINES = {"clean": ENGINE_ARGS, "crisp": ("-2", "-c", "6"), "fine": ("-3",)}
-INSTALL_HINT = "install Rubber Band's command-line program (Debian/Ubuntu: apt-get install rubberband-cli)"
+ENGINES: dict[str, tuple[str, ...]] = {
+    Stretcher.CLEAN: ENGINE_ARGS,
+    Stretcher.CRISP: ("-2", "-c", "6"),
+    Stretcher.FINE: ("-3",),
+}
+INSTALL = "music needs the rubberband program: apt-get install rubberband-cli (macOS: brew install rubberband)"
 
 
 def rubberband_path() -> str:
-    """The ``rubberband`` program, or ``StridebeatError`` saying how to install it."""
+    """The ``rubberband`` program: the one check that it is installed (the settings' gate asks it too).
+
+    Raises
+    ------
+    StridebeatError
+        It is not installed (the message says how to install it).
+    """
     exe = shutil.which("rubberband")
     if exe is None:
-        raise StridebeatError(f"the time-stretcher 'rubberband' is not installed; {INSTALL_HINT}")
+        raise StridebeatError(INSTALL)
     return exe
 
 
@@ -64,6 +74,13 @@ def timemap_stretch(
     ``source_frames[i]`` of the input lands on ``target_frames[i]`` of the output; both strictly increasing, inside
     ``(0, n)`` and ``(0, out_frames)``. Frame 0 maps to frame 0 and ``n`` to ``out_frames``, so the ratio before the
     first and after the last key frame follows from them. Returns ``(out_frames, channels)`` float32.
+
+    Raises
+    ------
+    UsageError
+        Key frames that do not match or do not increase, or audio too short.
+    StridebeatError
+        Rubber Band is missing or fails.
     """
     x = np.asarray(audio, dtype=np.float32)
     if x.ndim == 1:
@@ -79,30 +96,35 @@ def timemap_stretch(
     src, tgt = src[inside], tgt[inside]
     if src.size and (np.any(np.diff(src) <= 0) or np.any(np.diff(tgt) <= 0)):
         raise UsageError("key frames of a time map must increase strictly on both sides; check the beat times")
+    y = _run(x, samplerate, src, tgt, out_frames, engine_args)
+    if y.shape[0] >= out_frames:
+        return np.ascontiguousarray(y[:out_frames])
+    return np.concatenate([y, np.zeros((out_frames - y.shape[0], y.shape[1]), np.float32)])
+
+
+def _run(
+    x: np.ndarray, samplerate: int, src: np.ndarray, tgt: np.ndarray, out_frames: int, engine_args: tuple[str, ...]
+) -> np.ndarray:
+    """The ``rubberband`` program on ``x`` with the key frames ``src`` → ``tgt``, through 32-bit float WAV files in a
+    temporary folder (module docstring)."""
     exe = rubberband_path()
+    import soundfile as sf  # only a stretch needs it: the settings' gate imports this module for its check
+
+    n = x.shape[0]
     with tempfile.TemporaryDirectory(prefix="stridebeat-stretch-") as tmp:
         folder = Path(tmp)
         sf.write(folder / "in.wav", x, samplerate, subtype="FLOAT")
         lines = [f"{s} {t}" for s, t in zip(src.tolist(), tgt.tolist(), strict=True)]
         lines.append(f"{n} {out_frames}")
         (folder / "map.txt").write_text("\n".join(lines) + "\n")
-        cmd = [
-            exe,
-            "-q",
-            *engine_args,
-            "--ignore-clipping",
-            "-t",
-            repr(out_frames / n),
-            "-M",
-            str(folder / "map.txt"),
-            str(folder / "in.wav"),
-            str(folder / "out.wav"),
-        ]
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        cmd = [exe, "-q", *engine_args, "--ignore-clipping", "-t", repr(out_frames / n), "-M", str(folder / "map.txt")]
+        done = subprocess.run([*cmd, str(folder / "in.wav"), str(folder / "out.wav")], capture_output=True, text=True,
+                              check=False)  # fmt: skip
         if done.returncode != 0 or not (folder / "out.wav").is_file():
             tail = (done.stderr or done.stdout or "no output").strip().splitlines()
-            raise StridebeatError(f"rubberband failed ({tail[-1] if tail else done.returncode}); {INSTALL_HINT} 3.x")
+            raise StridebeatError(
+                f"rubberband failed ({tail[-1] if tail else done.returncode}); install Rubber Band 3.x "
+                "(apt-get install rubberband-cli)"
+            )
         y, _ = sf.read(folder / "out.wav", dtype="float32", always_2d=True)
-    if y.shape[0] >= out_frames:
-        return np.ascontiguousarray(y[:out_frames])
-    return np.concatenate([y, np.zeros((out_frames - y.shape[0], y.shape[1]), np.float32)])
+    return np.asarray(y, dtype=np.float32)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from stridebeat.config.jobs import Job
 from stridebeat.core.plan import RacePlan, build_profile
 from stridebeat.core.profile import Profile
 from stridebeat.core.races import Race, like_splits
+from stridebeat.core.session import Job
 from stridebeat.errors import UsageError
 
 

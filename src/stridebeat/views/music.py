@@ -1,17 +1,18 @@
 """The music of a job as data and as lines: each song's span and beat-to-step map, what was detected.
 
-The music comes as a ``MusicMix``: what a render played (``Job.track_with_music``) or what a plan will play
-(``config.music.plan_music``, nothing stretched); both give the same entries, so ``render --timeline`` and
-``plan --json`` share one vocabulary.
+The music comes as a ``MusicMix``: what a render played (``stridebeat.music.job.track_with_music``) or what a plan
+will play (``stridebeat.music.job.plan_music``, nothing stretched); both give the same entries, so
+``render --timeline`` and ``plan --json`` share one vocabulary.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from stridebeat.config.music import MusicMix, music_lines
+if TYPE_CHECKING:  # the music package loads only for a job with music
+    from stridebeat.music.job import MusicMix
 
 
 def timeline_music(mix: MusicMix) -> list[dict[str, Any]]:
@@ -28,8 +29,8 @@ def timeline_music(mix: MusicMix) -> list[dict[str, Any]]:
             out.append(
                 {
                     "song": song.name,
-                    "bpm": round(float(song.bpm), 3),
-                    "confidence": round(float(song.confidence), 3),
+                    "bpm": round(float(song.bpm or 0.0), 3),  # a song in a span was analysed
+                    "confidence": round(float(song.confidence or 0.0), 3),
                     "method": song.method,
                     "every": report.every,
                     "start_s": round(float(sp.start_s), 6),
@@ -40,6 +41,28 @@ def timeline_music(mix: MusicMix) -> list[dict[str, Any]]:
             )
         first_step += len(steps)
     return out
+
+
+def music_lines(mix: MusicMix) -> list[str]:
+    """One line per song: what was detected, and the stretch it got (a song that never played in a rep was not
+    analysed: its line says where it played, if anywhere)."""
+    every = "/".join(sorted({r.every for r in mix.reps}))
+    lines = []
+    for i, song in enumerate(mix.songs):
+        spans = [sp for r in mix.reps for sp in r.spans if sp.song == i]
+        if spans:
+            lo, hi = min(sp.stretch_min for sp in spans), max(sp.stretch_max for sp in spans)
+            stretch = f"stretched {lo:.3f}–{hi:.3f}×"
+        elif i in mix.rest_songs:
+            stretch = "only in the rests (unstretched)"
+        else:
+            stretch = "not played"
+        if song.bpm is None:
+            lines.append(f"music: {song.name}: {stretch}")
+            continue
+        how = "given" if song.method == "given" else f"confidence {song.confidence:.2f}"
+        lines.append(f"music: {song.name}: {song.bpm:.1f} bpm ({how}), {stretch}, a beat every {every}")
+    return lines
 
 
 def report_lines(mix: MusicMix | None) -> list[str]:

@@ -13,10 +13,10 @@ from typing import IO, Any
 
 import numpy as np
 
-from stridebeat.config.jobs import Job
 from stridebeat.core.clock import format_time
 from stridebeat.core.races import Race
 from stridebeat.core.schedule import PlannedRace
+from stridebeat.core.session import Job
 from stridebeat.errors import UsageError
 
 FORMATS = (".png", ".svg")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from stridebeat.config.jobs import Job
-from stridebeat.config.music import MusicMix
 from stridebeat.core.clock import format_time
+from stridebeat.core.schedule import steps_spm
+from stridebeat.core.session import Job
 from stridebeat.core.track import Track
 from stridebeat.views.music import echo_report
+
+if TYPE_CHECKING:  # the music package loads only for a job with music
+    from stridebeat.music.job import MusicMix
 
 
 def summary_after_render(
@@ -17,7 +21,7 @@ def summary_after_render(
     """Lines for a terminal after a render: file, duration, each rep's gun, each split with its cadence, the hold.
 
     Times "in the file" are what an audio editor's ruler shows (the lead-in included); race times count from the gun.
-    ``music``: what the track plays (``Job.track_with_music``), reported on stderr.
+    ``music``: what the track plays (``stridebeat.music.job.track_with_music``), reported on stderr.
     """
     echo_report(music)  # with --music: one line per song on stderr (tempo, confidence, stretch)
     sr = track.samplerate
@@ -40,8 +44,7 @@ def summary_after_render(
     planned = job.reps[0].planned
     if planned is None:
         if len(steps) > 1:
-            spm = 60.0 * (len(steps) - 1) / float(steps[-1] - steps[0])
-            lines.append(f"metronome: {len(steps)} clicks at {spm:.1f} spm")
+            lines.append(f"metronome: {len(steps)} clicks at {steps_spm(steps):.1f} spm")
         return lines
     lines.append(f"gun at {origin:.3f} s in the file (frame {track.origin_frame}); {len(steps)} footstrikes")
     for r in planned.splits:
@@ -74,5 +77,4 @@ def render_line(track: Track, job: Job, path: str | os.PathLike[str], music: Mus
 
 
 def _clock(seconds: float) -> str:
-    """``51.0`` → ``51.00 s``, ``72.0`` → ``1:12.00``: a unit where the clock form does not show one."""
-    return format_time(seconds) + (" s" if seconds < 60 else "")
+    return format_time(seconds, unit=True)

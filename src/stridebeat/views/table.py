@@ -10,11 +10,12 @@ from rich.console import Console
 from rich.table import Table
 
 from stridebeat.config import settings
-from stridebeat.config.jobs import Job, Rep, prepare, prepare_session, rep_brief
+from stridebeat.config.jobs import prepare, prepare_session
 from stridebeat.config.presets import Preset
 from stridebeat.core.clock import format_time, say_duration
 from stridebeat.core.plan import RacePlan
 from stridebeat.core.schedule import PlannedRace
+from stridebeat.core.session import Job, Rep, rep_brief
 
 
 def summary_lines(planned: PlannedRace) -> list[str]:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from stridebeat.config.jobs import Job, Rep
-from stridebeat.config.music import MusicMix
-from stridebeat.core.schedule import Cue, PlannedRace, Schedule
+from stridebeat.core.schedule import FEET, Cue, PlannedRace, Schedule
+from stridebeat.core.session import Job, Rep
 from stridebeat.views.music import timeline_music
 
-FEET = ("R", "L")
+if TYPE_CHECKING:  # the music package loads only for a job with music
+    from stridebeat.music.job import MusicMix
 
 
 def timeline(job: Job, *, gun_offset_s: float | None = None, music: MusicMix | None = None) -> dict[str, Any]:
@@ -80,7 +80,7 @@ def _events(schedule: Schedule) -> dict[str, Any]:
 
 
 def _cue(c: Cue) -> dict[str, Any]:
-    cue: dict[str, Any] = {"t_s": round(c.t_s, 9), "kind": c.kind, "text": c.text}
+    cue: dict[str, Any] = {"t_s": round(c.t_s, 9), "kind": str(c.kind), "text": c.text}
     if c.value is not None:
         cue["value"] = c.value
     if c.mark_s is not None:
@@ -114,6 +114,6 @@ def _step_rows(planned: PlannedRace) -> list[list[object]]:
     step = np.diff(np.concatenate([[0.0], x]))
     heard = np.concatenate([[np.nan], 60.0 / np.diff(s.steps_s)])
     return [
-        [i + 1, f"{t:.6f}", "RL"[int(f)], f"{x[i]:.3f}", f"{step[i]:.3f}", "" if i == 0 else f"{heard[i]:.1f}"]
+        [i + 1, f"{t:.6f}", FEET[int(f)], f"{x[i]:.3f}", f"{step[i]:.3f}", "" if i == 0 else f"{heard[i]:.1f}"]
         for i, (t, f) in enumerate(zip(s.steps_s, s.feet))
     ]
