@@ -29,10 +29,6 @@ SECURITY_HEADERS = [
 ]
 
 
-class TooLarge(Exception):
-    pass
-
-
 class Guard:
     """Wraps ``app``: refuses requests without ``token`` (when set), foreign Host headers (when ``loopback_only``),
     and bodies over ``max_body`` bytes; adds the security headers and, after a good token in the address, a cookie
@@ -63,35 +59,38 @@ class Guard:
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
             await _refuse(send, 413, f"the request is too large: at most {self.max_body // 1024} kB")
             return
+        body = await self._read_body(receive)
+        if body is None:
+            await _refuse(send, 413, f"the request is too large: at most {self.max_body // 1024} kB")
+            return
         cookie = self._cookie() if from_query else None
-        started = False
+
+        async def replay() -> Message:
+            return body.pop(0) if body else await receive()
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal started
             if message["type"] == "http.response.start":
-                started = True
                 extra = [*SECURITY_HEADERS, *([(b"set-cookie", cookie)] if cookie else [])]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
-        try:
-            await self.app(scope, self._limited(receive), send_with_headers)
-        except TooLarge:
-            if not started:
-                await _refuse(send, 413, f"the request is too large: at most {self.max_body // 1024} kB")
+        await self.app(scope, replay, send_with_headers)
 
-    def _limited(self, receive: Receive) -> Receive:
+    async def _read_body(self, receive: Receive) -> list[Message] | None:
+        """The request's body messages, read whole before the app sees them (they are small), or None when they
+        pass the limit: a body sent without a Content-Length is counted as it arrives."""
+        messages: list[Message] = []
         seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                return messages
             seen += len(message.get("body", b""))
             if seen > self.max_body:
-                raise TooLarge
-            return message
-
-        return limited
+                return None
+            if not message.get("more_body", False):
+                return messages
 
     def _cookie(self) -> bytes:
         # The token is URL-safe base64, a valid cookie value as it is.

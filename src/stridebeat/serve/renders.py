@@ -105,9 +105,9 @@ class RenderQueue:
     def get(self, tid: str) -> RenderState | None:
         with self._lock:
             state = self._states.get(tid)
-        if state is not None:
+        if state is not None and state.status is not RenderStatus.DONE:
             return state
-        found = self.cache.find(tid)
+        found = self.cache.find(tid)  # a finished track counts only while its file is in the cache
         return None if found is None else _finished(tid, found[1])
 
     def cancel(self, tid: str) -> RenderState | None:

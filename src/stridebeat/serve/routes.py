@@ -7,6 +7,7 @@ server validates nothing itself: the API's ``UsageError`` comes back as one line
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -137,7 +138,8 @@ def track(filename: str, request: Request, download: Annotated[bool, Query()] = 
         return _missing(tid)
     path, meta = found
     fmt = TrackFormat(ext)
-    name = f"{meta.get('name') or 'stridebeat'}.{ext}" if download else None
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", str(meta.get("name") or "stridebeat")).strip("-.") or "stridebeat"
+    name = f"{slug}.{ext}" if download else None
     return FileResponse(path, media_type=MEDIA_TYPES[fmt], filename=name)
 
 
