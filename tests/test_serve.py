@@ -249,6 +249,12 @@ def test_the_same_request_finds_the_same_track(client):
     assert again["id"] == first["id"] and again["status"] == "done"
     other = client.post("/api/render", json={**body, "settings": {"distance": 100, "time": 12.5}}).json()
     assert other["id"] != first["id"]
+    # ?wait= holds the answer until the render ends: a render that has ended answers at once.
+    t0 = time.monotonic()
+    assert client.get(f"/api/render/{first['id']}", params={"wait": 2}).json()["status"] == "done"
+    assert time.monotonic() - t0 < 1.0
+    too_long = client.get(f"/api/render/{first['id']}", params={"wait": 60})
+    assert too_long.status_code == 422 and too_long.json()["field"] == "wait"
 
 
 def test_two_renders_at_a_time_then_a_queue_then_429_and_cancel_leaves_nothing(dirs):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
@@ -44,6 +45,7 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         if self.loopback_only and not _loopback_host(headers.get(b"host", b"")):
             await _refuse(send, 421, "this server answers only at 127.0.0.1 or localhost: open it there")
@@ -70,7 +72,9 @@ class Guard:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                extra = [*SECURITY_HEADERS, *([(b"set-cookie", cookie)] if cookie else [])]
+                # Server-Timing: the server's own time for the request (the bench reads it; browsers show it).
+                took = f"app;dur={(time.perf_counter() - started) * 1e3:.1f}".encode()
+                extra = [*SECURITY_HEADERS, (b"server-timing", took), *([(b"set-cookie", cookie)] if cookie else [])]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 

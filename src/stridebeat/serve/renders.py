@@ -58,6 +58,11 @@ class RenderState:
     error: str | None = None
     gun_offset_s: float | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
+    ended: threading.Event = field(default_factory=threading.Event)  # set once the render is done, failed or stopped
+
+    def end(self, status: RenderStatus, error: str | None = None) -> None:
+        self.status, self.error = status, error
+        self.ended.set()
 
     def as_json(self) -> dict[str, Any]:
         progress = self.done_frames / self.total_frames if self.total_frames else 0.0
@@ -117,7 +122,7 @@ class RenderQueue:
             if state is not None and state.status in ACTIVE:
                 state.cancel.set()
                 if state.status is RenderStatus.QUEUED:
-                    state.status = RenderStatus.CANCELLED
+                    state.end(RenderStatus.CANCELLED)
         return state
 
     def shutdown(self) -> None:
@@ -136,7 +141,7 @@ class RenderQueue:
 
     def _run(self, state: RenderState, job: Job) -> None:
         if state.cancel.is_set():
-            state.status = RenderStatus.CANCELLED
+            state.end(RenderStatus.CANCELLED)
             return
         state.status = RenderStatus.RENDERING
 
@@ -150,26 +155,24 @@ class RenderQueue:
             record = {"format": state.format.value, "name": state.name, "gun_offset_s": gun, "time": time.time()}
             self.cache.record(state.id, record)
         except Cancelled:
-            state.status = RenderStatus.CANCELLED
+            state.end(RenderStatus.CANCELLED)
             return
         except StridebeatError as exc:
-            state.error, state.status = str(exc), RenderStatus.FAILED
+            state.end(RenderStatus.FAILED, str(exc))
             return
         except Exception:  # a bug must not kill the worker silently: the page hears of it, the log has the trace
             log.exception("render %s failed", state.id)
-            state.error, state.status = "the render failed (see the server's log)", RenderStatus.FAILED
+            state.end(RenderStatus.FAILED, "the render failed (see the server's log)")
             return
-        state.gun_offset_s, state.status = gun, RenderStatus.DONE
+        state.gun_offset_s = gun
+        state.end(RenderStatus.DONE)
         with self._lock:
             keep = {k for k, s in self._states.items() if s.status in ACTIVE} | {state.id}
         self.cache.trim(keep=keep)
 
 
 def _finished(tid: str, meta: dict[str, Any]) -> RenderState:
-    return RenderState(
-        id=tid,
-        format=TrackFormat(meta["format"]),
-        name=str(meta.get("name", "")),
-        status=RenderStatus.DONE,
-        gun_offset_s=meta.get("gun_offset_s"),
-    )
+    fmt, name = TrackFormat(meta["format"]), str(meta.get("name", ""))
+    state = RenderState(id=tid, format=fmt, name=name, gun_offset_s=meta.get("gun_offset_s"))
+    state.end(RenderStatus.DONE)
+    return state

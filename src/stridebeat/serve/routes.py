@@ -25,6 +25,7 @@ router = APIRouter()
 # Settings that name files on the server: a page must not make the server read its disk.
 FILE_SETTINGS = ("splits_from", "music")
 MEDIA_TYPES = {TrackFormat.MP3: "audio/mpeg", TrackFormat.WAV: "audio/wav", TrackFormat.FIT: "application/vnd.ant.fit"}
+MAX_WAIT_S = 2.0  # the longest a status request is held open
 Value = StrictStr | StrictBool | StrictInt | StrictFloat
 
 
@@ -107,11 +108,13 @@ def render(body: RenderBody, request: Request) -> dict[str, Any]:
 
 
 @router.get("/api/render/{tid}", tags=["render"])
-def render_status(tid: str, request: Request) -> dict[str, Any]:
-    """A render's status and progress (0 to 1), and its ``url`` when done."""
+def render_status(tid: str, request: Request, wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = 0) -> dict[str, Any]:
+    """A render's status and progress (0 to 1), and its ``url`` when done; ``wait`` (seconds) answers as soon as
+    the render ends, or after that long with the progress, so a page hears of the end at once without polling."""
     state = request.app.state.queue.get(check_id(tid))
     if state is None:
         return _missing(tid)
+    state.ended.wait(wait)
     return state.as_json()
 
 

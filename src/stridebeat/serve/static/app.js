@@ -32,8 +32,9 @@ function summary(name, plan, request) {
   return parts.join(" · ");
 }
 
-async function showPlan() {
+async function showPlan(force = false) {
   const request = currentRequest();
+  if (!force && planned && JSON.stringify(planned.request) === JSON.stringify(request)) return true;  // shown
   try {
     const answer = await api("POST", "/api/plan", request);
     clearErrors();
@@ -97,7 +98,7 @@ async function pickPreset() {
       return;
     }
   }
-  await showPlan();
+  await showPlan(true);
 }
 
 async function savePreset() {
@@ -156,12 +157,12 @@ function setupNotices() {
 async function main() {
   setupNotices();
   setupMetronome();
-  player.setup({ request: () => currentRequest(), before: showPlan, current: () => planned });
-  $("plan-form").addEventListener("submit", (e) => { e.preventDefault(); showPlan(); });
+  player.setup({ request: () => currentRequest(), before: () => showPlan(false) });
+  $("plan-form").addEventListener("submit", (e) => { e.preventDefault(); showPlan(true); });
   $("preset").addEventListener("change", pickPreset);
   $("save-button").addEventListener("click", savePreset);
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
-  document.body.dataset.ready = "1";
+  document.body.dataset.ready = String(performance.now());  // the controls work from here (bench_serve.py)
   try {
     await loadPresets();
   } catch (err) {

@@ -5,8 +5,8 @@ import { $, api, showError } from "./api.js";
 const TRACKS_KEY = "stridebeat.tracks";
 const PENDING_KEY = "stridebeat.pending";
 const KEEP_TRACKS = 8;
-const POLL_MS = 300;
-const POLL_LIMIT = (4 * 3600 * 1000) / POLL_MS;  // a render never takes hours: stop asking then
+const WAIT_S = 1;  // the server answers when the render ends, or after this long with its progress
+const POLL_LIMIT = 4 * 3600;  // a render never takes hours: stop asking then
 const TRACK_CACHE = "stridebeat-tracks";
 
 const fmt = (s) => (s < 0 ? "−" : "") + Math.abs(s).toFixed(1);
@@ -109,14 +109,16 @@ export class Player {
     $("render-status").hidden = false;
     try {
       for (let i = 0; i < POLL_LIMIT && this.renderId === id; i++) {
-        const state = await api("GET", `/api/render/${id}`);
+        const asked = performance.now();
+        const state = await api("GET", `/api/render/${id}?wait=${WAIT_S}`);
         $("render-progress").value = state.progress;
         if (state.status === "done") return this.finished(state, format, plan);
         if (state.status === "failed" || state.status === "cancelled") {
           if (state.error) showError({ message: state.error });
           return;
         }
-        await new Promise((r) => setTimeout(r, POLL_MS));
+        const early = WAIT_S * 1000 - (performance.now() - asked);  // never ask faster than once a second
+        if (early > 0) await new Promise((r) => setTimeout(r, early));
       }
     } catch (err) {
       if (err.status === 404) localStorage.removeItem(PENDING_KEY);
