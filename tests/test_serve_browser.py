@@ -260,3 +260,36 @@ def test_save_a_preset_on_the_page_and_find_it_in_preset_list(page, run, env):
     assert " user " in line
     assert (Path(env) / "presets" / "my-49.toml").is_file()
     assert not (Path(env) / "escape.toml").exists()
+
+
+def test_plain_http_on_the_network_says_what_it_cannot_do_and_the_token_travels(env):
+    """The page opened by a name that is not localhost, over plain HTTP (as a phone opens the --lan address). The
+    name is mapped to 127.0.0.1 inside the browser, so the connection still stays on loopback."""
+    executable = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    token = "t0k3n-for-the-test"
+    rules = "--host-resolver-rules=MAP phone.test 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"
+    options = ServeOptions(cache_dir=env / "cache", token=token, loopback_only=False)
+    with live_server(options) as base, sync_playwright() as p:
+        port = base.rsplit(":", 1)[1]
+        ctx = p.chromium.launch_persistent_context(
+            str(env / "profile"), executable_path=executable, headless=True, args=[*ARGS[:-1], rules]
+        )
+        ctx.set_default_timeout(WAIT_MS)
+        try:
+            page = ctx.new_page()
+            refused = page.goto(f"http://phone.test:{port}/")
+            assert refused is not None and refused.status == 403
+            page.goto(f"http://phone.test:{port}/?token={token}")
+            page.wait_for_selector("body[data-presets]")
+            assert page.evaluate("() => window.isSecureContext") is False
+            notice = page.locator("#notice")
+            assert notice.is_visible() and "MP3 with chapters" in notice.inner_text()
+            # The page's own requests carry the token (a cookie set by the first answer): the presets arrived.
+            assert page.get_by_label("Preset", exact=True).locator("option", has_text="race-51").count() == 1
+            page.get_by_label("Target time", exact=True).fill("51")
+            rendered(page)
+            assert page.get_by_role("link", name="MP3 with chapters").is_visible()
+        finally:
+            ctx.close()

@@ -108,6 +108,21 @@ def test_default_listens_on_loopback_only_and_ctrl_c_exits_130(tmp_path):
     assert not cache.exists() or [p for p in cache.iterdir() if p.name.startswith(".")] == []
 
 
+def test_ctrl_c_mid_render_stops_it_and_leaves_no_file(tmp_path):
+    with serving(tmp_path) as (proc, _, port, _):
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(f"{base}/")
+        body = {"settings": {"cadence": 180, "duration": "60m"}}
+        tid = httpx.post(f"{base}/api/render", json=body, timeout=30).json()["id"]
+        deadline = time.monotonic() + STARTUP_S
+        while httpx.get(f"{base}/api/render/{tid}", timeout=30).json()["progress"] == 0:
+            assert time.monotonic() < deadline, "the render did not start"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(STARTUP_S) == 130
+    assert list((tmp_path / "cache").iterdir()) == []  # neither the track nor its staged file
+
+
 def test_lan_listens_on_every_address_and_needs_the_token(tmp_path):
     with serving(tmp_path, "--lan") as (proc, host, port, lines):
         assert host == "0.0.0.0"

@@ -91,7 +91,29 @@ class RenderQueue:
         self._states: dict[str, RenderState] = {}
 
     def submit(self, tid: str, *, fmt: TrackFormat, name: str, job: Job) -> RenderState:
-        """The render of track ``tid``: finished, joined, or newly queued."""
+        """The render of track ``tid``: finished, joined, or newly queued.
+
+        Parameters
+        ----------
+        tid : str
+            The track's id (``cache.track_id`` of everything that makes its bytes).
+        fmt : TrackFormat
+            What to write.
+        name : str
+            The plan's name (download file names, the lock screen).
+        job : Job
+            What to render, from ``stridebeat.build_job``.
+
+        Returns
+        -------
+        RenderState
+            Its state, updated by the worker as the render runs.
+
+        Raises
+        ------
+        Busy
+            Every render slot and every queue place is taken.
+        """
         with self._lock:
             state = self._states.get(tid)
             if state is not None and state.status in (*ACTIVE, RenderStatus.DONE):
