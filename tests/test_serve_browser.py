@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -222,9 +223,11 @@ def test_reload_offline_and_play_a_kept_track(page, context):
     page.get_by_label("Target time", exact=True).fill("12.5")
     rendered(page)
     src = page.evaluate("new URL(document.getElementById('audio').src).pathname")
-    page.wait_for_function(
-        "async (u) => !!(await (await caches.open('stridebeat-tracks')).match(u))", arg=src, timeout=WAIT_MS
-    )
+    kept = "async (u) => !!(await (await caches.open('stridebeat-tracks')).match(u))"
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not page.evaluate(kept, src):  # evaluate awaits the promise (wait_for_function would not)
+        assert time.monotonic() < deadline, "the page did not keep the track"
+        time.sleep(0.05)
     page.evaluate("async () => { await navigator.serviceWorker.ready; }")
     if page.evaluate("() => navigator.serviceWorker.controller === null"):
         page.reload()  # the first load installed the worker; from this load on it answers the page's requests
@@ -237,7 +240,15 @@ def test_reload_offline_and_play_a_kept_track(page, context):
         assert page.evaluate("navigator.onLine") is False
         page.get_by_role("list", name="Rendered tracks").get_by_role("button", name="100 m in 12.5 s").click()
         page.get_by_role("button", name="Play", exact=True).click()
-        page.wait_for_function("() => document.getElementById('audio').currentTime > 0.5", timeout=WAIT_MS)
+        try:
+            page.wait_for_function("() => document.getElementById('audio').currentTime > 0.5", timeout=WAIT_MS)
+        except Exception:
+            state = page.evaluate(
+                """() => { const a = document.getElementById('audio');
+                   return [a.src, a.currentTime, a.paused, a.readyState, a.networkState, a.error && a.error.message,
+                           document.getElementById('err-form').textContent, !!navigator.serviceWorker.controller]; }"""
+            )
+            raise AssertionError(f"the kept track did not play offline: {state}") from None
     finally:
         context.set_offline(False)
 
@@ -293,3 +304,15 @@ def test_plain_http_on_the_network_says_what_it_cannot_do_and_the_token_travels(
             assert page.get_by_role("link", name="MP3 with chapters").is_visible()
         finally:
             ctx.close()
+
+
+def test_a_session_preset_lists_each_reps_splits(page, run):
+    page.get_by_label("Preset", exact=True).select_option("rhythm-3x500")
+    expected = cli_plan(run, "rhythm-3x500")["reps"]
+    rows = page.get_by_role("table", name="Splits").locator("tbody tr")
+    rows.nth(sum(len(r["splits"]) for r in expected) + len(expected) - 1).wait_for()
+    texts = rows.all_inner_texts()
+    assert [t for t in texts if t.startswith("Rep ")] == [f"Rep {r['rep']}" for r in expected]
+    splits = [t.split("\t") for t in texts if not t.startswith("Rep ")]
+    assert [float(s[2]) for s in splits] == [round(x["elapsed_s"], 2) for r in expected for x in r["splits"]]
+    assert page.get_by_label("Distance", exact=True).input_value() == ""  # a session fills no single rep's fields

@@ -48,6 +48,7 @@ export class Player {
     audio.addEventListener("timeupdate", () => this.tick());
     this.mediaSessionActions();
     this.listTracks();
+    this.keepAll();
     const pending = stored(PENDING_KEY, null);
     if (pending) this.poll(pending.id, pending.format, pending.plan);  // a reload mid-render picks it up again
   }
@@ -169,6 +170,17 @@ export class Player {
       }).catch(() => {});
     }
     this.listTracks();
+  }
+
+  // A reload while a track was being kept would lose it: keep every listed track that is not kept yet.
+  async keepAll() {
+    if (!("caches" in window) || !navigator.onLine) return;
+    try {
+      const cache = await caches.open(TRACK_CACHE);
+      for (const track of stored(TRACKS_KEY, [])) if (!(await cache.match(track.url))) await cache.add(track.url);
+    } catch {
+      // a track the server no longer has: it stays listed, and plays while the server keeps it
+    }
   }
 
   listTracks() {
