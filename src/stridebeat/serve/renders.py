@@ -59,8 +59,12 @@ class RenderState:
     gun_offset_s: float | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     ended: threading.Event = field(default_factory=threading.Event)  # set once the render is done, failed or stopped
+    started_at: float | None = None  # time.monotonic() when a worker took it
+    elapsed_s: float | None = None  # from then until it ended
 
     def end(self, status: RenderStatus, error: str | None = None) -> None:
+        if self.started_at is not None:
+            self.elapsed_s = time.monotonic() - self.started_at
         self.status, self.error = status, error
         self.ended.set()
 
@@ -76,6 +80,7 @@ class RenderState:
             "progress": round(progress, 4),
             "error": self.error,
             "gun_offset_s": self.gun_offset_s,
+            "elapsed_s": None if self.elapsed_s is None else round(self.elapsed_s, 3),
             "url": f"/tracks/{self.id}.{self.format.value}" if self.status is RenderStatus.DONE else None,
         }
 
@@ -135,7 +140,9 @@ class RenderQueue:
         if state is not None and state.status is not RenderStatus.DONE:
             return state
         found = self.cache.find(tid)  # a finished track counts only while its file is in the cache
-        return None if found is None else _finished(tid, found[1])
+        if found is None:
+            return None
+        return state if state is not None else _finished(tid, found[1])
 
     def cancel(self, tid: str) -> RenderState | None:
         """Stop a queued or running render; a finished one stays as it is."""
@@ -165,7 +172,7 @@ class RenderQueue:
         if state.cancel.is_set():
             state.end(RenderStatus.CANCELLED)
             return
-        state.status = RenderStatus.RENDERING
+        state.status, state.started_at = RenderStatus.RENDERING, time.monotonic()
 
         def progress(done: int, total: int) -> None:
             state.done_frames, state.total_frames = done, total
