@@ -316,3 +316,22 @@ def test_a_session_preset_lists_each_reps_splits(page, run):
     splits = [t.split("\t") for t in texts if not t.startswith("Rep ")]
     assert [float(s[2]) for s in splits] == [round(x["elapsed_s"], 2) for r in expected for x in r["splits"]]
     assert page.get_by_label("Distance", exact=True).input_value() == ""  # a session fills no single rep's fields
+
+
+def test_a_reload_mid_render_picks_it_up_and_the_page_can_cancel_it(page, base):
+    import httpx
+
+    page.get_by_label("Preset", exact=True).select_option("rhythm-3x500")  # a 16-minute session: a long render
+    page.locator("#splits tbody tr").first.wait_for()
+    page.get_by_role("button", name="Render", exact=True).click()
+    page.wait_for_function("() => document.getElementById('render-progress').value > 0", timeout=WAIT_MS)
+    tid = page.evaluate("() => JSON.parse(localStorage.getItem('stridebeat.pending')).id")
+    page.reload()
+    page.wait_for_selector("body[data-ready]")
+    page.get_by_label("Rendering").wait_for()  # the progress bar is back: the page asks about the same render
+    page.get_by_role("button", name="Cancel render").click()
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while (status := httpx.get(f"{base}/api/render/{tid}", timeout=10).json()["status"]) != "cancelled":
+        assert status == "rendering" and time.monotonic() < deadline, status
+        time.sleep(0.05)
+    assert page.evaluate("() => localStorage.getItem('stridebeat.pending')") is None
