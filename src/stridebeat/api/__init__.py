@@ -19,7 +19,7 @@ Example: a squad's race tracks from a CSV of target times::
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,15 +40,19 @@ __all__ = [
     "Rendered",
     "build_job",
     "check_outputs",
+    "check_preset_name",
+    "delete_preset",
     "list_presets",
     "load_preset",
     "plan_race",
+    "preset_settings",
     "publish",
     "render",
     "render_array",
     "render_file",
     "save_preset",
     "stride_model",
+    "stride_profiles",
     "timeline",
 ]
 
@@ -169,3 +173,36 @@ def list_presets() -> list[Entry]:
     from stridebeat.config import presets
 
     return presets.entries()
+
+
+def check_preset_name(name: str) -> str:
+    """``name`` if it is a preset's name (never a path: a page or a script takes it from a user); PresetError
+    otherwise."""
+    from stridebeat.config.names import check_name
+
+    return check_name(validate.name(name))
+
+
+def preset_settings(name: str | None, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings of the rep preset ``name`` (None: none) with ``overrides`` on top, as a command line gathers a
+    preset and its options (an override also drops the preset's settings that say the same thing another way)."""
+    from stridebeat.config.presets import load_values
+
+    given = settings.parse_values(validate.setting_values(overrides))
+    if name is None:
+        return given
+    return settings.override(load_values(check_preset_name(name)), given)
+
+
+def delete_preset(name: str) -> Path:
+    """Delete your preset ``name`` (built-in presets stay); returns the file that was removed."""
+    from stridebeat.config import presets
+
+    return presets.delete(check_preset_name(name))
+
+
+def stride_profiles() -> list[str]:
+    """The names of your saved stride profiles (``--stride NAME``), sorted."""
+    from stridebeat.config.strides import list_profiles
+
+    return list_profiles()

@@ -85,6 +85,7 @@ class _Context:
     job: Job
     markers: bool
     reference: Race | None
+    name: str | None = None
     track: Track | None = None
     music: MusicMix | None = None
     progress: Progress | None = None
@@ -127,7 +128,7 @@ def _write_fit(ctx: _Context, tmp: Path, target: Path) -> None:
     from stridebeat.export.fit import encode_workout
     from stridebeat.export.workout import workout_for
 
-    data = encode_workout(workout_for(ctx.job, name=ctx.job.session or target.stem))
+    data = encode_workout(workout_for(ctx.job, name=ctx.name or ctx.job.session or target.stem))
     _write_bytes(tmp, data)
 
 
@@ -226,6 +227,7 @@ def render(
     markers: bool = True,
     progress: Progress | None = None,
     reference: Race | None = None,
+    name: str | None = None,
 ) -> Rendered:
     """Write any set of outputs of ``job`` (audio in any format, FIT, timeline, labels, plot): all of them, or none.
 
@@ -245,6 +247,8 @@ def render(
         cancels its render this way).
     reference : Race, optional
         A library race drawn beside the plan in a plot.
+    name : str, optional
+        The name a FIT workout shows on the watch (default: the session's, else the file's name).
 
     Returns
     -------
@@ -260,7 +264,9 @@ def render(
     """
     _check_arguments(job, force=force, markers=markers, progress=progress)
     outs = check_outputs(outputs, force=force)
-    ctx = _Context(job=job, markers=markers, reference=reference, progress=progress)
+    if name is not None and not isinstance(name, str):
+        raise UsageError(f"name is a {type(name).__name__}: give the workout's name as text")
+    ctx = _Context(job=job, markers=markers, reference=reference, progress=progress, name=name)
     audio = [o for o in outs if KINDS[o.kind].needs_audio]
     if audio:
         from stridebeat.export.audio import check_track

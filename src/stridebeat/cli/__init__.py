@@ -32,6 +32,7 @@ COMMAND_MODULES = {
     "calibrate": "stridebeat.cli.calibrate",
     "races": "stridebeat.cli.races",
     "review": "stridebeat.cli.review",
+    "serve": "stridebeat.cli.serve",
 }
 
 
