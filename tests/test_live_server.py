@@ -24,7 +24,7 @@ from stridebeat.config.jobs import prepare
 from stridebeat.core.render import Renderer
 from stridebeat.core.session import job_track
 
-pytestmark = pytest.mark.soundserver
+pytestmark = [pytest.mark.soundserver, pytest.mark.slow]  # a PulseAudio server, and real-time playback
 
 THRESHOLD = 0.01  # far above the sink's silence (exact zeros), far below a click's first sample
 MIN_GAP = RATE // 10  # 100 ms of quiet before an onset: longer than a click, shorter than the gap between two
