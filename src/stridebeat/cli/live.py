@@ -100,6 +100,11 @@ def live_cmd(preset: str | None, every: str, count_in: int, device: str | None, 
             f"played {format_time(player.position / program.samplerate)}{tempo} on {out['name']}: "
             f"{player.underflows} underflows{flags}"
         )
+    _check_playback(player, program, quit=quit)
+
+
+def _check_playback(player, program, *, quit: bool) -> None:
+    """How playback ended, as an error when it was not whole: an internal error, a lost output, gaps."""
     if player.error is not None:
         raise AudioDeviceError(f"playback stopped by an internal error: {player.error!r}")
     if not quit and program.n_frames is not None and player.position < program.n_frames:

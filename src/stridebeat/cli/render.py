@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from stridebeat.cli import cli, is_terminal
 from stridebeat.cli.options import job_for, preset_argument, settings_options
+
+if TYPE_CHECKING:
+    from stridebeat.core.races import Race
+    from stridebeat.core.session import Job
 
 PROGRESS_MIN_S = 120.0  # show a progress bar for tracks longer than this, on a terminal
 # The music options that decide where the songs' beats land: plan reports it (render's other music options, such as
@@ -60,17 +64,11 @@ def plan_cmd(
       stridebeat plan --time 51 --like van-niekerk-2016 --sex M
       stridebeat plan --time 51 --compare hall-2024
     """
-    from stridebeat.views import table, timeline
-
     if as_json and as_csv:
         raise click.UsageError("give either --json or --csv, not both")
-    reference = None
-    if compare is not None or kwargs.get("like") is not None:
-        from stridebeat.core.races import get_race
-
-        if compare is not None and (as_json or as_csv):
-            raise click.UsageError("--compare prints a table: leave out --json and --csv")
-        reference = get_race(compare if compare is not None else kwargs["like"])
+    if compare is not None and (as_json or as_csv):
+        raise click.UsageError("--compare prints a table: leave out --json and --csv")
+    reference = _reference(compare if compare is not None else kwargs.get("like"))
     plot = None
     if plot_path is not None:
         from stridebeat.api import Output, OutputKind, check_outputs
@@ -80,29 +78,43 @@ def plan_cmd(
     job = job_for(preset, kwargs)
     if job.is_metronome:
         raise click.UsageError(f"{preset} is a plain metronome: there is no race plan to show; render or play it")
-    music = None
-    if job.music is not None:  # the songs' tempo and where their beats land, as render maps them (nothing stretched)
-        from stridebeat.music.job import plan_music
-
-        music = plan_music(job)
     if plot is not None:
         from stridebeat.api import render
 
         render(job, [plot], force=force, reference=reference)
         click.echo(f"wrote {plot_path}", err=True)  # stderr: --json and --csv keep stdout clean for programs
-    if as_json:
-        text = timeline.to_json(timeline.timeline(job, music=music))
-    elif as_csv:
-        text = timeline.steps_csv(job)
-    elif compare is not None and reference is not None:
+    click.echo(_plan_text(job, as_json=as_json, as_csv=as_csv, compare=reference if compare else None), nl=False)
+
+
+def _reference(name: str | None) -> Race | None:
+    """The library race of --compare or --like (one line with close names when it is unknown)."""
+    if name is None:
+        return None
+    from stridebeat.core.races import get_race
+
+    return get_race(name)
+
+
+def _plan_text(job: Job, *, as_json: bool, as_csv: bool, compare: Race | None) -> str:
+    """What plan prints: the JSON timeline, the per-step CSV, the comparison with a race, or the table."""
+    from stridebeat.views import table, timeline
+
+    if as_csv:
+        return timeline.steps_csv(job)
+    if compare is not None:
         from stridebeat.views.compare import compare_text
 
-        text = compare_text(job, reference)
-    else:
-        from stridebeat.views.music import report_lines
+        return compare_text(job, compare)
+    music = None
+    if job.music is not None:  # the songs' tempo and where their beats land, as render maps them (nothing stretched)
+        from stridebeat.music.job import plan_music
 
-        text = table.plan_text(job) + "".join(f"{line}\n" for line in report_lines(music))
-    click.echo(text, nl=False)
+        music = plan_music(job)
+    if as_json:
+        return timeline.to_json(timeline.timeline(job, music=music))
+    from stridebeat.views.music import report_lines
+
+    return table.plan_text(job) + "".join(f"{line}\n" for line in report_lines(music))
 
 
 @cli.command("render")

@@ -91,6 +91,13 @@ def _draw(axes, planned: PlannedRace, s: dict, title: str, reference: Any = None
         top.plot(rx, rv, color=REFERENCE_COLOR, lw=1.2, ls="--", label=label)
         top.legend(loc="lower center", bbox_to_anchor=(0.5, 0.1), fontsize=8, frameon=False)
     top.set_title(title, fontsize=10)
+    _annotate(axes, planned, s)
+    axes[-1].set_xlabel("distance (m)")
+
+
+def _annotate(axes, planned: PlannedRace, s: dict) -> None:
+    """The split times along the top, the zones' names, and the step lengths the hold implies."""
+    top = axes[0]
     for d, t in zip(s["split_distance_m"], s["split_elapsed_s"]):
         top.annotate(
             format_time(t),
@@ -131,7 +138,6 @@ def _draw(axes, planned: PlannedRace, s: dict, title: str, reference: Any = None
             fontsize=8,
             va="bottom",
         )
-    axes[-1].set_xlabel("distance (m)")
 
 
 def _reference_curve(race: Race | None, planned: PlannedRace) -> tuple[str, np.ndarray, np.ndarray] | None:
