@@ -7,18 +7,18 @@ only ever passed to ``check_targets``, which writes nothing, so no version of th
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from processes import process
 from stridebeat.atomic import TEMP_RE, Staged, atomic_file, check_targets, remove_stale_temps
 from stridebeat.errors import OutputError, UsageError
 from stridebeat.tempfiles import STALE_AFTER_S, owner
@@ -237,25 +237,6 @@ def test_a_full_publish_replaces_every_target_and_keeps_no_backup(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------- temporary files' owners
-@contextlib.contextmanager
-def process(script: str, *args: object) -> Iterator[list[str]]:
-    """A second Python process running ``script``: yields the lines it printed before it waits; closing its input
-    ends it."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script, *map(str, args)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None and proc.stdin is not None
-    try:
-        lines = []
-        while (line := proc.stdout.readline()) not in ("", "ready\n"):
-            lines.append(line.rstrip("\n"))
-        assert line == "ready\n", lines
-        yield lines
-    finally:
-        proc.stdin.close()
-        assert proc.wait(timeout=60) == 0
-
-
 # A render in another process: two staged files (one by name, one written and closed), then killed outright.
 STAGER = """
 import os, sys

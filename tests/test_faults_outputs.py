@@ -8,13 +8,11 @@ the command only once ``check_targets`` has refused it in-process, so code that 
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +20,7 @@ import pytest
 import soundfile as sf
 
 import stridebeat
+from processes import process
 from stridebeat.atomic import TEMP_RE, check_targets
 from stridebeat.errors import OutputError, StridebeatError
 
@@ -161,24 +160,6 @@ def test_two_renders_that_meet_at_one_path_without_force_leave_one_whole_winner(
 
 
 # -------------------------------------------------------------------------------------- the sweep, end to end
-@contextlib.contextmanager
-def process(script: str, *args: object) -> Iterator[list[str]]:
-    """A second Python process running ``script``: yields what it printed before "ready"; closing its input ends it."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script, *map(str, args)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None and proc.stdin is not None
-    try:
-        lines = []
-        while (line := proc.stdout.readline()) not in ("", "ready\n"):
-            lines.append(line.rstrip("\n"))
-        assert line == "ready\n", lines
-        yield lines
-    finally:
-        proc.stdin.close()
-        assert proc.wait(timeout=60) == 0
-
-
 # A render killed outright (kill -9) after staging its file.
 KILLED = """
 import os, sys
