@@ -405,3 +405,25 @@ def test_short_options_parse_as_click_parses_them(argv):
 def test_an_unknown_short_option_is_still_clicks_usage_error(run_cli):
     result = run_cli("render", "--time", "51", "-q", "x.wav")
     assert (result.code, result.err) == (2, "Error: No such option '-q' (see 'stridebeat render --help')\n")
+
+
+def test_the_option_groups_are_the_settings_groups():
+    """``stridebeat --help`` lists the commands without loading the settings table, so the command line names the
+    groups itself: they must be the table's own, in its order."""
+    from stridebeat.cli.options import GROUPS
+    from stridebeat.config.settings import SETTINGS
+
+    assert GROUPS == tuple(dict.fromkeys(s.group for s in SETTINGS))
+
+
+def test_listing_the_commands_loads_no_settings_and_no_numpy():
+    code = (
+        "import sys\n"
+        "from stridebeat.cli import run\n"
+        "run(['--help'])\n"
+        "print(sorted(m for m in ('numpy', 'stridebeat.config.settings', 'stridebeat.api') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Commands:" in done.stdout and "review" in done.stdout and "serve" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "[]"

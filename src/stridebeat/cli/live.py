@@ -11,7 +11,7 @@ import time
 import click
 
 from stridebeat.cli import cli, is_terminal
-from stridebeat.cli.options import job_for, preset_argument, settings_options
+from stridebeat.cli.options import SettingsCommand, job_for, preset_argument
 from stridebeat.core.clock import format_time
 from stridebeat.errors import AudioDeviceError
 
@@ -19,9 +19,8 @@ STATUS_PERIOD_S = 0.1  # the status line is redrawn at most ten times a second
 DEFAULT_LATENCY_S = 0.1  # = stridebeat.live.player.LATENCY_S
 
 
-@cli.command("live")
+@cli.command("live", cls=SettingsCommand, settings=("plan", "stride", "metronome", "sound", "voice"))
 @preset_argument
-@settings_options("plan", "stride", "metronome", "sound", "voice")
 @click.option(
     "--every",
     type=click.Choice(["step", "stride"]),

@@ -6,43 +6,58 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from stridebeat.config.settings import SETTINGS, Setting
-
 if TYPE_CHECKING:
+    from stridebeat.config.setting import Setting
     from stridebeat.core.session import Job
 
+# The settings' groups, in the order of the settings table (a test holds the two together).
+GROUPS = ("plan", "stride", "metronome", "sound", "voice")
 
-def _option(setting: Setting, *, hide: bool = False):
+
+def _option(setting: Setting) -> click.Option:
     default_note = f" [default: {setting.default}]" if setting.default not in (None, False) else ""
-    help_text = setting.help + (default_note if setting.kind not in ("bool",) else "")
     if setting.kind == "bool":
         name = setting.flag[2:]
         # default=None tells "not given" from "given as false", so a preset's value survives an absent flag.
-        return click.option(f"--{name}/--no-{name}", setting.key, default=None, help=setting.help, hidden=hide)
-    kwargs: dict[str, Any] = dict(default=None, help=help_text, metavar=setting.metavar, hidden=hide)
+        return click.Option([f"--{name}/--no-{name}", setting.key], default=None, help=setting.help)
+    kwargs: dict[str, Any] = dict(default=None, help=setting.help + default_note, metavar=setting.metavar)
     if setting.kind == "choice":
         kwargs["type"] = click.Choice(setting.choices)
         kwargs["metavar"] = "[" + "|".join(setting.choices) + "]"
     if setting.kind == "paths":
         kwargs["multiple"] = True  # --music a.mp3 --music b.mp3, as well as --music a.mp3,b.mp3
-    return click.option(setting.flag, setting.key, **kwargs)
+    return click.Option([setting.flag, setting.key], **kwargs)
 
 
-def settings_options(*groups: str, keys: tuple[str, ...] = ()):
-    """Decorator adding the options of the given setting groups (plan, stride, metronome, sound) and of single
-    settings named by ``keys``."""
+class SettingsCommand(click.Command):
+    """A command that takes the options of setting groups (``settings=("plan", "stride")``) and of single settings
+    (``setting_keys``), made from the one settings table when the command is used, after its arguments: listing the
+    commands (``stridebeat --help``) loads no settings."""
 
-    def decorate(func):
-        for setting in reversed([s for s in SETTINGS if s.group in groups or s.key in keys]):
-            func = _option(setting)(func)
-        return func
+    def __init__(
+        self, *args: Any, settings: tuple[str, ...] = (), setting_keys: tuple[str, ...] = (), **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._wanted: tuple[tuple[str, ...], tuple[str, ...]] | None = (settings, setting_keys)
 
-    return decorate
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        if self._wanted is not None:
+            from stridebeat.config.settings import SETTINGS
+
+            groups, keys = self._wanted
+            self._wanted = None
+            options = [_option(s) for s in SETTINGS if s.group in groups or s.key in keys]
+            first_option = next((i for i, p in enumerate(self.params) if not isinstance(p, click.Argument)), None)
+            at = len(self.params) if first_option is None else first_option
+            self.params[at:at] = options
+        return super().get_params(ctx)
 
 
 def given(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The settings the user actually typed (click passes None, or () for a repeatable option, for the others)."""
-    keys = {s.key for s in SETTINGS}
+    from stridebeat.config.settings import BY_KEY
+
+    keys = set(BY_KEY)
     return {k: v for k, v in kwargs.items() if k in keys and v is not None and v != ()}
 
 

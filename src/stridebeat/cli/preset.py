@@ -10,11 +10,9 @@ import sys
 import click
 
 from stridebeat.cli import cli, is_terminal
-from stridebeat.cli.options import gather, settings_options
-from stridebeat.config.settings import SETTINGS
+from stridebeat.cli.options import GROUPS, SettingsCommand, gather
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-ALL_GROUPS = tuple(dict.fromkeys(s.group for s in SETTINGS))  # every option render takes, in their order
 
 
 @cli.group("preset")
@@ -104,9 +102,8 @@ def show_cmd(name: str) -> None:
     click.echo(f"{values_summary(preset.values, job.reps[0])}\n" if job.is_metronome else plan_text(job), nl=False)
 
 
-@preset_group.command("save")
+@preset_group.command("save", cls=SettingsCommand, settings=GROUPS)
 @click.argument("name")
-@settings_options(*ALL_GROUPS)
 @click.option("--from", "base", metavar="PRESET", help="Start from this rep preset; the options given change it.")
 @click.option("-d", "--description", help="What the preset trains (default: a summary of the plan).")
 @click.option("-f", "--force", is_flag=True, help="Replace a user preset of that name.")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from stridebeat.cli import cli, is_terminal
-from stridebeat.cli.options import job_for, preset_argument, settings_options
+from stridebeat.cli.options import SettingsCommand, job_for, preset_argument
 
 if TYPE_CHECKING:
     from stridebeat.core.races import Race
@@ -21,9 +21,8 @@ PROGRESS_MIN_S = 120.0  # show a progress bar for tracks longer than this, on a 
 PLAN_MUSIC_KEYS = ("music", "music_every", "music_bpm", "music_offset", "music_in_rest")
 
 
-@cli.command("plan")
+@cli.command("plan", cls=SettingsCommand, settings=("plan", "stride"), setting_keys=PLAN_MUSIC_KEYS)
 @preset_argument
-@settings_options("plan", "stride", keys=PLAN_MUSIC_KEYS)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (shape in the README).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print a per-step timetable as CSV.")
 @click.option(
@@ -117,9 +116,8 @@ def _plan_text(job: Job, *, as_json: bool, as_csv: bool, compare: Race | None) -
     return table.plan_text(job) + "".join(f"{line}\n" for line in report_lines(music))
 
 
-@cli.command("render")
+@cli.command("render", cls=SettingsCommand, settings=("plan", "stride", "metronome", "sound", "voice"))
 @preset_argument
-@settings_options("plan", "stride", "metronome", "sound", "voice")
 @click.option(
     "-o",
     "--output",

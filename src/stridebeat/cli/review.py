@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from stridebeat.cli import cli
-from stridebeat.cli.options import job_for, preset_argument, settings_options
+from stridebeat.cli.options import SettingsCommand, job_for, preset_argument
 from stridebeat.errors import UsageError
 
 if TYPE_CHECKING:
@@ -22,10 +22,9 @@ if TYPE_CHECKING:
 CLOCK_RE = re.compile(r"^\d{1,2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
-@cli.command("review")
+@cli.command("review", cls=SettingsCommand, settings=("plan", "stride"))
 @click.argument("run", metavar="RUN", type=click.Path(dir_okay=False))
 @preset_argument
-@settings_options("plan", "stride")
 @click.option(
     "--from",
     "rep_from",
