@@ -134,9 +134,18 @@ def speech_events(schedule: Schedule, options: VoiceOptions, samplerate: int) ->
         tokens = [w for c in group for w in words_for(c, options)]
         if tokens:
             calls.append((group[0].t_s, tokens))
+    check_voice_words(options.voice, calls)
     bank = VoiceBank(options.voice, samplerate)
     bank.load(w for _, tokens in calls for w in tokens)  # every clip of the track in one resampler run
     return [(t_s, bank.phrase(tokens)) for t_s, tokens in calls]
+
+
+def check_voice_words(voice: str, calls: list[tuple[float, list[str]]]) -> None:
+    """Refuse a voice folder of one's own that lacks a word these calls say, naming every such word (UsageError, key
+    ``voice``), before any clip is loaded or audio rendered."""
+    from stridebeat.core.voice import require_clips
+
+    require_clips(voice, (w for _, tokens in calls for w in tokens))
 
 
 # "hold" before "split": the hold word is the call to act on at that very step, so it starts on the hold point and the

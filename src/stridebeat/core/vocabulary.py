@@ -4,7 +4,7 @@ STARTS = ("blocks", "standing", "rolling")
 # race: the shape published races have; even: constant pace after the start; custom: the runner's own splits.
 STRATEGIES = ("race", "even", "custom")
 CLICK_SOUNDS = ("woodblock", "tick", "beep")
-VOICES = ("female", "male")
+VOICES = ("female", "male", "joe")
 VOICE_CHOICES = (*VOICES, "none")  # "none": a bare click track
 # What is said at each 100 m: the planned elapsed time, the distance, both, or nothing.
 CALLS = ("time", "distance", "both", "none")

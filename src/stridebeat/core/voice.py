@@ -42,30 +42,32 @@ from __future__ import annotations
 
 import math
 import numbers
-import wave
+import os
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
 
-from stridebeat.core.assets import audio_dir
-from stridebeat.core.vocabulary import VOICES
+from stridebeat.core import clips as _clips
+from stridebeat.core.clips import is_shipped as is_shipped
+from stridebeat.core.clips import require_clips as require_clips
+from stridebeat.core.clips import voice_folder as voice_folder
+from stridebeat.core.vocabulary import VOICES as VOICES
 from stridebeat.errors import StridebeatError, UsageError
 
 DEFAULT_VOICE = "female"
 
-# Peak of the loudest stored clip (−1 dBFS). tools/make_voice.py loudness-matches every clip of every voice, then scales
-# them all by one common factor so the loudest peak lands here; the bank maps this level to PHRASE_PEAK, so every
-# phrase of every voice has the same loudness and none peaks above PHRASE_PEAK.
-CLIP_PEAK = 10 ** (-1 / 20)
+# Peak of the loudest stored clip (−1 dBFS): tools/make_voice.py loudness-matches every clip of every voice and keeps
+# every peak under it (the recorder too); the bank maps this level to PHRASE_PEAK, so every phrase of every voice has
+# the same loudness and none peaks above PHRASE_PEAK.
+CLIP_PEAK = _clips.CLIP_PEAK
 
 # Peak ceiling of a rendered phrase: −6 dBFS, headroom for the clicks mixed under it.
 PHRASE_PEAK = 0.5
 
-# The shipped clips' rate: the default output rate, so a default render plays them as stored. flite speaks at 16 kHz;
-# tools/make_voice.py resampled the clips once, at soxr's very-high quality.
-CLIP_RATE = 44100
+# The clips' rate (every voice, shipped or recorded): the default output rate, so a default render plays them as stored.
+CLIP_RATE = _clips.CLIP_RATE
 
 # Silence between two clips of a phrase: long enough that a word boundary is heard (the clips are trimmed tight), short
 # enough that "fifty one" + "point four" still sounds like one number.
@@ -99,6 +101,10 @@ _REP_WORDS: tuple[str, ...] = ("rep", "of")
 MAX_COUNT = 100
 
 VOCABULARY: frozenset[str] = frozenset(NUMBERS + TENTHS + DISTANCES + COMMANDS + _UNITS + _COUNT_TENS + _REP_WORDS)
+# Every token once, in the order a coach records them: commands, numbers, tenths, units, distances, counts.
+ALL_WORDS: tuple[str, ...] = tuple(
+    dict.fromkeys(COMMANDS + NUMBERS + TENTHS + _UNITS + DISTANCES + _COUNT_TENS + _REP_WORDS)
+)
 
 _MIN_TENTHS = 90  # 9.0 s: nobody runs 100 m faster
 _MAX_TENTHS = 5999  # 599.9 s: "nine minutes fifty nine point nine" is the longest time the vocabulary can say
@@ -249,12 +255,12 @@ def command_words(command: str) -> list[str]:
 
 def clip_name(token: str) -> str:
     """The file name of a token's clip: 16-bit mono PCM WAV."""
-    return f"{token.replace(' ', '_')}.wav"
+    return _clips.clip_name(token)
 
 
 def clip_path(voice: str, token: str) -> Path:
-    """Where the clip of ``token`` in ``voice`` is stored (it may not exist yet while clips are being regenerated)."""
-    return audio_dir() / "voice" / voice / clip_name(token)
+    """Where the clip of ``token`` in ``voice`` (a shipped voice's name, or a folder) is stored; it may not exist."""
+    return voice_folder(voice) / clip_name(token)
 
 
 class VoiceBank:
@@ -264,23 +270,22 @@ class VoiceBank:
 
     Parameters
     ----------
-    voice : str
-        One of :data:`VOICES`.
+    voice : str or path
+        One of :data:`VOICES`, or the folder of a voice of one's own (``stridebeat.core.clips`` gives the format).
     samplerate : int
         The output rate in Hz (e.g. 44100 or 48000).
 
     Raises
     ------
     UsageError
-        If the voice is unknown or the rate is not a positive whole number.
+        If the voice is neither a shipped voice nor an existing folder, or the rate is not a positive whole number.
     """
 
-    def __init__(self, voice: str = DEFAULT_VOICE, samplerate: int = 48000) -> None:
-        if voice not in VOICES:
-            raise UsageError(f"unknown voice {voice!r}: choose one of {', '.join(VOICES)}")
+    def __init__(self, voice: str | os.PathLike[str] = DEFAULT_VOICE, samplerate: int = 48000) -> None:
         if isinstance(samplerate, bool) or not isinstance(samplerate, numbers.Integral) or samplerate <= 0:
             raise UsageError(f"sample rate must be a positive whole number of Hz, got {samplerate!r}")
-        self.voice: str = voice
+        self.folder: Path = voice_folder(voice)
+        self.voice: str = str(voice)
         self.samplerate: int = int(samplerate)
         self._clips: dict[str, np.ndarray] = {}
 
@@ -331,17 +336,18 @@ class VoiceBank:
             self._clips[token] = clip
 
     def _read(self, token: str) -> np.ndarray:
-        path = clip_path(self.voice, token)
+        path = self.folder / clip_name(token)
+        shipped = is_shipped(self.voice)
         try:
-            with wave.open(str(path), "rb") as clip:
-                shape = (clip.getnchannels(), clip.getsampwidth(), clip.getframerate())
-                frames = clip.readframes(clip.getnframes())
-        except (OSError, EOFError, wave.Error) as exc:
-            raise StridebeatError(f"cannot read voice clip {path}: {exc}; reinstall stridebeat") from None
-        if shape != (1, 2, CLIP_RATE):
-            raise StridebeatError(f"voice clip {path} is not 16-bit mono at {CLIP_RATE} Hz; reinstall stridebeat")
-        # 16-bit PCM is little-endian; 32768 is the scale libsndfile reads it with.
-        return np.frombuffer(frames, dtype="<i2").astype(np.float32) / np.float32(32768.0)
+            return _clips.read_clip(path)
+        except (OSError, _clips.ClipFormatError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            if shipped:
+                raise StridebeatError(f"cannot read voice clip {path}: {reason}; reinstall stridebeat") from None
+            raise UsageError(
+                f"cannot use voice clip {path}: {reason}; check the folder with 'stridebeat voice check {self.folder}'",
+                key="voice",
+            ) from None
 
     def phrase(self, tokens: list[str]) -> np.ndarray:
         """Join tokens into one spoken phrase.
