@@ -31,6 +31,7 @@ COMMAND_MODULES = {
     "preset": "stridebeat.cli.preset",
     "calibrate": "stridebeat.cli.calibrate",
     "races": "stridebeat.cli.races",
+    "voice": "stridebeat.cli.voice",
 }
 
 

@@ -41,6 +41,7 @@ VOICE_FILE = "voice.toml"
 MAX_CLIP_S = 2.0
 MIN_CLIP_S = 0.08
 MIN_VOICED_RMS_DBFS = -30.0
+MAX_FILE_BYTES = 1_000_000  # about 11 s of clip: far over any usable one, and read whole without a second thought
 MAX_LEAD_S = 0.15  # speech must start on the clip's first samples: the bank places that sample on the cue's time
 FULL_SCALE = 32767
 CLIPPED_RUN = 3  # consecutive samples at full scale
@@ -48,7 +49,11 @@ CLIPPED_RUN = 3  # consecutive samples at full scale
 TRIM_FRAME_S = 0.005
 TRIM_OVER_FLOOR_DB = 12.0
 TRIM_UNDER_PEAK_DB = -40.0
-TRIM_KEEP_S = 0.03  # kept after the last frame over the threshold: a final consonant's release
+TRIM_KEEP_S = 0.03
+# A take holds a word only if its loudest moment stands this far over its noise and over digital near-silence; else
+# levelling would turn the microphone's hiss into a "word".
+TAKE_OVER_FLOOR_DB = 20.0
+TAKE_MIN_DBFS = -60.0  # kept after the last frame over the threshold: a final consonant's release
 FADE_S = 0.005
 
 
@@ -118,6 +123,9 @@ def read_clip(path: Path) -> np.ndarray:
     ClipFormatError
         Not a WAV, or not 16-bit mono at :data:`CLIP_RATE`.
     """
+    size = os.stat(path).st_size
+    if size > MAX_FILE_BYTES:
+        raise ClipFormatError(f"{size / 1e6:.1f} MB is far too large for one word (a clip is a few hundred kB)")
     try:
         with wave.open(str(path), "rb") as clip:
             shape = (clip.getnchannels(), clip.getsampwidth(), clip.getframerate())
@@ -215,7 +223,8 @@ def check_folder(folder: Path, tokens: list[str]) -> list[ClipCheck]:
 
 def prepare_recording(x: np.ndarray, rate: int) -> np.ndarray:
     """A recorded take made into a clip: mono at :data:`CLIP_RATE`, trimmed to the speech, levelled to the shipped
-    voiced RMS, its peak held under :data:`CLIP_PEAK`, a 5 ms fade at each end. Empty when nothing was said.
+    voiced RMS, its peak held under :data:`CLIP_PEAK`, a 5 ms fade at each end. Empty when nothing was said (the
+    take's loudest moment is not :data:`TAKE_OVER_FLOOR_DB` over its noise floor).
 
     Parameters
     ----------
@@ -243,7 +252,8 @@ def prepare_recording(x: np.ndarray, rate: int) -> np.ndarray:
     floor = float(np.quantile(env, 0.1))
     threshold = max(floor * 10 ** (TRIM_OVER_FLOOR_DB / 20), float(env.max()) * 10 ** (TRIM_UNDER_PEAK_DB / 20))
     speech = np.flatnonzero(env > threshold)
-    if not speech.size or env.max() <= 0:
+    heard = env.max() > max(floor * 10 ** (TAKE_OVER_FLOOR_DB / 20), 10 ** (TAKE_MIN_DBFS / 20))
+    if not speech.size or not heard:
         return np.zeros(0, dtype=np.float32)
     start = int(speech[0])
     end = min(len(x), int(speech[-1]) + round((TRIM_FRAME_S + TRIM_KEEP_S) * CLIP_RATE))
