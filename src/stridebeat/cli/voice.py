@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -99,7 +100,7 @@ def _show_about(path: Path) -> None:
 
 def _ask(prompt: str) -> str:
     click.echo(prompt + " ", nl=False)
-    line: str = click.get_text_stream("stdin").readline()
+    line = sys.stdin.readline() if sys.stdin is not None else ""
     return line if line else "q"  # the end of the input stops the session, as [q]uit does
 
 
