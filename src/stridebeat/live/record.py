@@ -91,7 +91,9 @@ def _device(sd: Any, spec: str | int | None) -> int | None:
         found = found or [d for d in inputs if text.lower() in d["name"].lower()]
     if len(found) != 1:
         what = "no input device" if not found else "several input devices match"
-        raise AudioDeviceError(f"{what} {text!r}: see 'stridebeat devices --inputs' or give an index")
+        raise AudioDeviceError(
+            f"{what} {text!r}: give part of its name or its index ('python -m sounddevice' lists them)"
+        )
     return int(found[0]["index"])
 
 
