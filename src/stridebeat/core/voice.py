@@ -58,7 +58,7 @@ from stridebeat.core.clips import voice_folder as voice_folder
 from stridebeat.core.vocabulary import VOICES as VOICES
 from stridebeat.errors import StridebeatError, UsageError
 
-DEFAULT_VOICE = "female"
+DEFAULT_VOICE = "male"  # chosen by bench/listen.py (two listeners, with and without music); settings follow it
 
 # Peak of the loudest stored clip (−1 dBFS): tools/make_voice.py loudness-matches every clip of every voice and keeps
 # every peak under it (the recorder too); the bank maps this level to PHRASE_PEAK, so every phrase of every voice has
