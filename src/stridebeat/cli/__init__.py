@@ -33,6 +33,7 @@ COMMAND_MODULES = {
     "races": "stridebeat.cli.races",
     "review": "stridebeat.cli.review",
     "serve": "stridebeat.cli.serve",
+    "voice": "stridebeat.cli.voice",
 }
 
 

@@ -150,10 +150,10 @@ SOUND_SETTINGS: tuple[Setting, ...] = (
         key="voice",
         convert=Voice(VOICE_CHOICES),
         group="voice",
-        help="Voice of the calls: female or male (shipped), a folder of clips (your own voice: see 'stridebeat voice "
-        "words'), or none for a bare click track.",
+        help="Voice of the calls: male, female or joe (shipped; joe is Piper's neural voice), a folder of clips (your "
+        "own voice: see 'stridebeat voice words'), or none for a bare click track.",
         metavar="VOICE|FOLDER",
-        default="female",
+        default="male",
     ),
     Setting(
         key="calls",

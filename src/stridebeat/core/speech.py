@@ -21,7 +21,7 @@ from stridebeat.errors import UsageError
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VoiceOptions:
-    voice: str = "female"  # a voice in stridebeat.voice.VOICES, or "none"
+    voice: str = "male"  # a shipped voice (core.vocabulary.VOICES), a folder of clips, or "none"
     calls: str = Calls.TIME  # at each 100 m: time, distance, both, none (Calls)
     call_hold: bool = True
     call_finish: bool = True
@@ -103,6 +103,15 @@ def speech_events(schedule: Schedule, options: VoiceOptions, samplerate: int) ->
         tokens = [w for c in group for w in words_for(c, options)]
         if tokens:
             calls.append((group[0].t_s, tokens))
+    check_voice_words(options.voice, calls)
     bank = VoiceBank(options.voice, samplerate)
     bank.load(w for _, tokens in calls for w in tokens)  # every clip of the track in one resampler run
     return [(t_s, bank.phrase(tokens)) for t_s, tokens in calls]
+
+
+def check_voice_words(voice: str, calls: list[tuple[float, list[str]]]) -> None:
+    """Refuse a voice folder of one's own that lacks a word these calls say, naming every such word (UsageError, key
+    ``voice``), before any clip is loaded or audio rendered."""
+    from stridebeat.core.voice import require_clips
+
+    require_clips(voice, (w for _, tokens in calls for w in tokens))
