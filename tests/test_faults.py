@@ -371,3 +371,12 @@ def test_generated_options_end_cleanly(tmp_path_factory, options, ext, command):
         assert len(data) > rate and np.abs(data).max() > 0.1  # whole and audible
     else:
         assert command == "plan" or done.returncode != 0
+
+
+def test_a_folder_that_holds_no_files_is_not_called_a_full_disk(tmp_path):
+    """/proc has no free space to report and takes no new files: the reason is the refusal, not "the disk is full"."""
+    done = stridebeat("render", "--time", "51", "-o", "/proc/race.wav", cwd=tmp_path)
+    assert done.returncode == 1
+    line = one_line(done.stderr)
+    assert line.startswith("Error: cannot write /proc/race.wav: ") and "disk is full" not in line
+    assert not os.path.exists("/proc/race.wav") and list(tmp_path.iterdir()) == []

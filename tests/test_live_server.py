@@ -210,7 +210,7 @@ def test_losing_the_server_while_playing_is_an_error():
         server.stop()
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 1, (out, err)
-    # PortAudio prints its own diagnostics first; ours is the last line, and the only one that starts with Error:
-    assert [ln for ln in err.splitlines() if ln.startswith("Error:")] == [err.splitlines()[-1]]
+    # One line: PortAudio's own diagnostics (its assertion lines when the server goes) never reach the terminal.
+    assert len(err.splitlines()) == 1, err
     assert err.splitlines()[-1].startswith("Error: playback stopped after ")
     assert err.rstrip().endswith(": the output went away (unplugged, or the sound server stopped)")

@@ -66,7 +66,7 @@ def live_cmd(preset: str | None, every: str, count_in: int, device: str | None, 
       stridebeat live --time 51 --device USB
       stridebeat live rhythm-3x500
     """
-    from stridebeat.live.devices import playable_rate, resolve_device
+    from stridebeat.live.devices import playable_rate, quiet_c_stderr, resolve_device
     from stridebeat.live.player import Player
     from stridebeat.live.program import program as make_program
 
@@ -84,15 +84,14 @@ def live_cmd(preset: str | None, every: str, count_in: int, device: str | None, 
         )
         program = make_program(job, every=step, count_in=count_in, samplerate=rate)
     interactive = is_terminal(sys.stdin) and is_terminal(sys.stdout)
-    player = Player(program.source, samplerate=program.samplerate, device=out, latency=latency).start()
+    # PortAudio prints its own lines when the output goes away mid-stream: the line that counts is ours, after it.
+    with quiet_c_stderr():
+        player = Player(program.source, samplerate=program.samplerate, device=out, latency=latency).start()
     quit = False
     try:
-        if interactive:
-            quit = _interact(player, program)
-        else:
-            player.wait()
+        with quiet_c_stderr():
+            quit = _play(player, program, interactive=interactive)
     finally:  # also after q or Ctrl-C: the gaps count is worth knowing however playback ended
-        player.stop()
         tempo = f" at {program.tempo.cadence_spm:g} spm" if program.tempo is not None else ""
         flags = f", {player.other_flags} other status flags" if player.other_flags else ""
         click.echo(
@@ -100,6 +99,17 @@ def live_cmd(preset: str | None, every: str, count_in: int, device: str | None, 
             f"{player.underflows} underflows{flags}"
         )
     _check_playback(player, program, quit=quit)
+
+
+def _play(player, program, *, interactive: bool) -> bool:
+    """Play until the end (False), q (True) or an interrupt; the stream is stopped however playback ends."""
+    try:
+        if interactive:
+            return _interact(player, program)
+        player.wait()
+        return False
+    finally:
+        player.stop()
 
 
 def _check_playback(player, program, *, quit: bool) -> None:

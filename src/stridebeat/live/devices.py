@@ -23,11 +23,12 @@ EBUSY = -16  # ALSA's host error when another program holds a hardware device
 
 
 @contextlib.contextmanager
-def _quiet_c_stderr() -> Iterator[None]:
-    """Silence file descriptor 2 while PortAudio starts.
+def quiet_c_stderr() -> Iterator[None]:
+    """Silence file descriptor 2 while PortAudio starts, plays and stops.
 
     Its start-up probes every ALSA device, and ALSA prints each miss straight to fd 2 ("Unknown PCM cards.pcm.rear",
-    …): noise, not errors. Real failures come back as PortAudio error codes and are reported as one line each.
+    …); when the sound server goes away mid-stream, PortAudio prints its own assertion lines there. Noise, not errors:
+    real failures come back as PortAudio error codes or a stream that stopped, and are reported as one line each.
     """
     sys.stderr.flush()
     saved = os.dup(2)
@@ -46,7 +47,7 @@ def sounddevice_module() -> ModuleType:
         if "sounddevice" in sys.modules:
             import sounddevice
         else:
-            with _quiet_c_stderr():
+            with quiet_c_stderr():
                 import sounddevice
     except OSError:
         raise AudioDeviceError(
