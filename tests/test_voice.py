@@ -121,9 +121,17 @@ def test_time_words_table(seconds, words):
     )
 )  # n / 20: every tie of a tenth
 def test_tenths_round_half_up_as_decimal_does(seconds):
-    # Ground truth: the decimal module's ROUND_HALF_UP on the shortest repr, which voice.py no longer imports.
+    # Ground truth: the decimal module's ROUND_HALF_UP on the shortest repr, which voice.py no longer imports; the
+    # words of the rounded time written out from the vocabulary's public tables.
     want = int(Decimal(repr(seconds)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) * 10)
-    assert voice._round_tenths(seconds) == want
+    if not 90 <= want <= 5999:
+        with pytest.raises(UsageError):
+            time_words(seconds)
+        return
+    minutes, rest = divmod(want, 600)
+    whole, tenth = divmod(rest, 10)
+    said = [voice.NUMBERS[minutes], "minute" if minutes == 1 else "minutes"] if minutes else []
+    assert time_words(seconds) == [*said, voice.NUMBERS[whole], voice.TENTHS[tenth]]
 
 
 @pytest.mark.parametrize(

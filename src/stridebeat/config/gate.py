@@ -36,6 +36,14 @@ def is_metronome(values: Mapping[str, Any]) -> bool:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Metronome:
+    """A plain metronome: its cadence, and its length (None: it plays until stopped, live only)."""
+
+    cadence_spm: float
+    duration_s: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Built:
     """What the gate makes of a set of values."""
 
@@ -44,7 +52,7 @@ class Built:
     hold_last_m: float
     sound: SoundOptions
     voice: VoiceOptions
-    metronome: tuple[float, float | None] | None  # (cadence_spm, duration_s or None) for a plain metronome
+    metronome: Metronome | None  # a plain metronome instead of a plan
     music: MusicOptions | None = None  # the runner's songs (--music), None without
 
 
@@ -137,7 +145,7 @@ def _metronome(
         hold_last_m=0.0,
         sound=sound,
         voice=voice,
-        metronome=(cadence, v["duration"]),
+        metronome=Metronome(cadence_spm=cadence, duration_s=v["duration"]),
         music=music,
     )
 

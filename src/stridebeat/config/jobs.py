@@ -30,7 +30,7 @@ def prepare(values: Mapping[str, Any], *, open_ended: bool = False, label: str =
     ``open_ended``: a metronome without --duration is allowed (live playback runs until stopped).
     """
     rep, built = _rep(values, open_ended=open_ended, label=label)
-    open_metronome = built.metronome is not None and built.metronome[1] is None
+    open_metronome = built.metronome is not None and built.metronome.duration_s is None
     if open_metronome and built.music is not None:
         raise UsageError("--music needs a --duration or a plan")
     return single(rep, sound=built.sound, voice=built.voice, open_ended=open_metronome, music=built.music)
@@ -40,7 +40,7 @@ def _rep(values: Mapping[str, Any], *, open_ended: bool, label: str) -> tuple[Re
     built = gate.build(settings.parse_values(values))
     planned = None
     if built.metronome is not None:
-        cadence, duration = built.metronome
+        cadence, duration = built.metronome.cadence_spm, built.metronome.duration_s
         if duration is None:
             if not open_ended:
                 raise UsageError("--cadence needs --duration for a file, e.g. --duration 20m")
