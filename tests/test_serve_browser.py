@@ -319,7 +319,7 @@ def test_a_session_preset_lists_each_reps_splits(page, run):
 
 
 def test_a_reload_mid_render_picks_it_up_and_the_page_can_cancel_it(page, base):
-    import httpx
+    import httpx2 as httpx
 
     page.get_by_label("Preset", exact=True).select_option("rhythm-3x500")  # a 16-minute session: a long render
     page.locator("#splits tbody tr").first.wait_for()
