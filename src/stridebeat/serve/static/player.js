@@ -95,14 +95,19 @@ export class Player {
   }
 
   async render(format) {
-    if (!(await this.before())) return;
+    // The plan is shown while the track renders: both requests go at once, and the server checks the same settings
+    // for each, so a bad field is told once, under the field, by the plan.
+    const shown = this.before();
+    let state;
     try {
-      const state = await api("POST", "/api/render", { ...this.request(), format });
-      localStorage.setItem(PENDING_KEY, JSON.stringify({ id: state.id, format, plan: this.shownPlan }));
-      await this.poll(state.id, format, this.shownPlan);
+      state = await api("POST", "/api/render", { ...this.request(), format });
     } catch (err) {
-      showError(err);
+      if (await shown) showError(err);
+      return;
     }
+    if (!(await shown)) return;
+    localStorage.setItem(PENDING_KEY, JSON.stringify({ id: state.id, format, plan: this.shownPlan }));
+    await this.poll(state.id, format, this.shownPlan);
   }
 
   async poll(id, format, plan) {
