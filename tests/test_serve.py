@@ -439,3 +439,11 @@ def test_env_moves_the_cache(dirs, monkeypatch):
     monkeypatch.setenv("STRIDEBEAT_CACHE_DIR", str(dirs / "elsewhere"))
     assert default_dir() == dirs / "elsewhere"
     assert os.fspath(ServeOptions().cache_dir) == os.fspath(dirs / "elsewhere")
+
+
+def test_a_voice_folder_on_the_server_is_refused(client, tmp_path):
+    """A folder of clips names files on the server, as music and splits do: the page takes shipped voices only."""
+    for voice in (str(tmp_path), "../x", "."):
+        answer = client.post("/api/plan", json={"settings": {"time": "51", "voice": voice}})
+        assert answer.status_code == 400 and answer.json()["field"] == "voice", answer.json()
+    assert client.post("/api/plan", json={"settings": {"time": "51", "voice": "male"}}).status_code == 200

@@ -7,6 +7,7 @@ server validates nothing itself: the API's ``UsageError`` comes back as one line
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import Annotated, Any
 
@@ -23,6 +24,7 @@ from stridebeat.serve.renders import RenderQueue
 router = APIRouter()
 # Settings that name files on the server: a page must not make the server read its disk.
 FILE_SETTINGS = ("splits_from", "music")
+VOICE_NAME = re.compile(r"[a-z]+")
 MEDIA_TYPES = {TrackFormat.MP3: "audio/mpeg", TrackFormat.WAV: "audio/wav", TrackFormat.FIT: "application/vnd.ant.fit"}
 MAX_WAIT_S = 2.0  # the longest a status request is held open
 Value = StrictStr | StrictBool | StrictInt | StrictFloat
@@ -59,6 +61,13 @@ def _settings(settings: dict[str, Any]) -> dict[str, Any]:
     for key in FILE_SETTINGS:
         if key in settings:
             raise UsageError(f"{key}: the page cannot use files on the server; use the command line for it", key=key)
+    voice = settings.get("voice")
+    # A shipped voice by its name; a folder of clips names files on the server, as music and splits do.
+    if isinstance(voice, str) and voice and (not VOICE_NAME.fullmatch(voice) or os.path.isdir(voice)):
+        raise UsageError(
+            "voice: the page takes the shipped voices by name; a folder of your own is for the command line",
+            key="voice",
+        )
     return {k: v for k, v in settings.items() if v != ""}
 
 
