@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -91,7 +91,7 @@ class _Context:
     progress: Progress | None = None
     audio_done: int = 0  # frames written by earlier audio outputs, so progress runs once from 0 to the total
     audio_total: int = 0
-    music_map: Any = field(default=None)
+    music_map: Any = None  # the music mapped (not stretched) for a timeline written without audio
 
 
 def _check_audio(path: Path) -> None:
