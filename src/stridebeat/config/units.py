@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
 from stridebeat.errors import UsageError, show_value
 
@@ -80,13 +81,7 @@ def parse_time(text: str | float, *, what: str = "time") -> float:
     UsageError
         For anything that is not a positive, finite time.
     """
-    try:
-        seconds = time_seconds(text)
-        if math.isinf(seconds):
-            raise TimeText(f"is not a finite number: {TIME_HINT}")
-        return seconds
-    except TimeText as exc:
-        raise UsageError(f"{what} {show_value(text, typed=True)!r} {exc}") from None
+    return _named(time_seconds, text, what=what, infinite=f"is not a finite number: {TIME_HINT}")
 
 
 def duration_seconds(text: str | float) -> float:
@@ -126,10 +121,15 @@ def parse_duration(text: str | float, *, what: str = "duration") -> float:
     UsageError
         For anything that is not a positive, finite duration.
     """
+    return _named(duration_seconds, text, what=what, infinite=f"is not a positive duration: {DURATION_HINT}")
+
+
+def _named(read: Callable[[str | float], float], text: str | float, *, what: str, infinite: str) -> float:
+    """``read(text)``, finite, or a UsageError naming ``what`` and the text as typed."""
     try:
-        seconds = duration_seconds(text)
+        seconds = read(text)
         if math.isinf(seconds):
-            raise TimeText(f"is not a positive duration: {DURATION_HINT}")
+            raise TimeText(infinite)
         return seconds
     except TimeText as exc:
         raise UsageError(f"{what} {show_value(text, typed=True)!r} {exc}") from None
