@@ -311,3 +311,65 @@ def test_the_sweep_removes_nothing_but_stale_temporary_files(tmp_path):
     before = snapshot(tmp_path)
     assert remove_stale_temps(tmp_path) == []
     assert snapshot(tmp_path) == before
+
+
+# ----------------------------------------------------------------------------------------------- racing replacers
+def _kept_in_a_lost_race(monkeypatch, target: Path, *, then: Callable[[], None]) -> None:
+    """The first attempt at keeping ``target`` loses a race: ``then`` runs (another writer's step) and link() fails
+    as the kernel's does for a file whose last name went between lookup and link."""
+    real_link, calls = os.link, []
+
+    def link(src, dst, **kwargs):
+        if Path(src) == target and not calls:
+            calls.append(src)
+            then()
+            raise FileNotFoundError(2, "No such file or directory")
+        return real_link(src, dst, **kwargs)
+
+    monkeypatch.setattr(os, "link", link)
+
+
+@pytest.mark.parametrize("meanwhile", ["replaced", "removed"])
+def test_with_replace_a_target_another_writer_replaces_at_that_moment_is_replaced(tmp_path, monkeypatch, meanwhile):
+    target = tmp_path / "race.toml"
+    target.write_text("first")
+    theirs = tmp_path / "theirs.part"
+    theirs.write_text("another writer's")
+
+    def other_writer() -> None:
+        if meanwhile == "replaced":
+            os.replace(theirs, target)
+        else:
+            target.unlink()
+            theirs.unlink()
+
+    _kept_in_a_lost_race(monkeypatch, target, then=other_writer)
+    with Staged(replace=True) as staged:
+        staged.text(target, "ours")
+        staged.publish()
+    assert target.read_text() == "ours"
+    assert [p.name for p in tmp_path.iterdir()] == ["race.toml"]
+
+
+def _replacer(folder: str, writer: int, rounds: int) -> None:
+    from stridebeat.atomic import write_text
+
+    for _ in range(rounds):
+        write_text(Path(folder) / "race.toml", f"writer {writer}\n" * 2000, replace=True)
+
+
+def test_writers_replacing_one_file_at_once_all_succeed_and_leave_one_whole_file(tmp_path):
+    # Four processes replacing one name: each keeps the original until its rename is done, while the others' renames
+    # take that original's last name away.
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_replacer, args=(str(tmp_path), w, 150)) for w in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    text = (tmp_path / "race.toml").read_text()
+    assert text in {f"writer {w}\n" * 2000 for w in range(4)}
+    assert [p.name for p in tmp_path.iterdir()] == ["race.toml"]

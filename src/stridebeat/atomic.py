@@ -283,16 +283,34 @@ class Staged:
         self.discard()
 
 
-def _keep(target: Path) -> Path:
-    """A second name for the original at ``target``, so that it can be put back; the original stays in place."""
+# Tries at keeping a target that other writers keep replacing; each lost race means one of them published.
+_KEEP_TRIES = 100
+
+
+def _keep(target: Path) -> Path | None:
+    """A second name for the original at ``target``, so that it can be put back; the original stays in place.
+
+    None when the target went meanwhile: nothing is there to keep.
+    """
     backup = temp_path(target, suffix=".old")  # never swept: it may be the only copy of the user's file
-    try:
-        os.link(target, backup)
-    except OSError as exc:
-        if exc.errno not in NO_LINKS:
-            raise
-        os.rename(target, backup)  # no hard links here: moved aside instead, for the moment of the rename
-    return backup
+    for _ in range(_KEEP_TRIES):
+        try:
+            os.link(target, backup)
+            return backup
+        except FileNotFoundError:
+            # link() refuses a file whose last name went between lookup and link: another writer replaced the
+            # target in that moment. What is there now is theirs, and is kept in its turn.
+            if not os.path.lexists(target):
+                return None
+        except OSError as exc:
+            if exc.errno not in NO_LINKS:
+                raise
+            try:
+                os.rename(target, backup)  # no hard links here: moved aside instead, for the moment of the rename
+            except FileNotFoundError:
+                return None
+            return backup
+    raise OSError(errno.EBUSY, "another program keeps replacing it")
 
 
 def _undo(placed: Sequence[_Placed]) -> None:
