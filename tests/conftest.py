@@ -9,6 +9,15 @@ from dataclasses import dataclass
 import pytest
 
 
+def pytest_configure(config):
+    # A suite started in the background (`pytest &` in a script starts it with SIGINT ignored) still tests Ctrl-C as
+    # a terminal sends it: with SIGINT caught here, every child process starts with it at its default.
+    import signal
+
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 @dataclass(frozen=True)
 class CliResult:
     code: int
