@@ -416,6 +416,16 @@ def test_the_option_groups_are_the_settings_groups():
     assert GROUPS == tuple(dict.fromkeys(s.group for s in SETTINGS))
 
 
+def test_the_packages_lazy_names_are_the_apis_names():
+    # stridebeat/__init__.py lists the API's names again (reading stridebeat.api would load numpy at --help).
+    import stridebeat
+    import stridebeat.api
+
+    lazy = {name for name, module in stridebeat._EXPORTS.items() if module == "stridebeat.api"}
+    assert lazy == set(stridebeat.api.__all__)
+    assert all(getattr(stridebeat, name) is getattr(stridebeat.api, name) for name in lazy)
+
+
 def test_listing_the_commands_loads_no_settings_and_no_numpy():
     code = (
         "import sys\n"

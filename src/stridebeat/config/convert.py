@@ -158,6 +158,13 @@ def _seconds(value: Any, key: str, parse: Callable[[Any], float]) -> float:
         raise refuse(exc.reason, key, value) from None
 
 
+def fraction(value: Any, key: str, *, bare_percent_above: float) -> float:
+    """A fraction from ``48%`` or 0.48; a bare number above ``bare_percent_above`` is read as per cent (48)."""
+    number = real(value, key, percent=True)
+    percent = isinstance(value, str) and value.strip().endswith("%")
+    return number / 100.0 if (percent or number > bare_percent_above) else number
+
+
 @dataclass(frozen=True, slots=True)
 class Share:
     """A share of the time in the first half: ``48%`` or 0.48, strictly between ``lo`` and ``hi``."""
@@ -166,9 +173,7 @@ class Share:
     hi: float = 0.7
 
     def __call__(self, value: Any, key: str) -> float:
-        number = real(value, key, percent=True)
-        percent = isinstance(value, str) and value.strip().endswith("%")
-        number = number / 100.0 if (percent or number > 1.0) else number
+        number = fraction(value, key, bare_percent_above=1.0)
         if not self.lo < number < self.hi:
             raise refuse("is not a plausible share of the time: give e.g. 48% or 0.48", key, value)
         return number
@@ -182,9 +187,7 @@ class Percent:
     hi: float = 1.05
 
     def __call__(self, value: Any, key: str) -> float:
-        number = real(value, key, percent=True)
-        percent = isinstance(value, str) and value.strip().endswith("%")
-        number = number / 100.0 if (percent or number > 1.5) else number
+        number = fraction(value, key, bare_percent_above=1.5)
         if not self.lo <= number <= self.hi:
             raise refuse(f"is out of range: give {self.lo:.0%} to {self.hi:.0%}", key, value)
         return number
